@@ -1,0 +1,231 @@
+#include "renderers/manifest/node.h"
+
+#include <algorithm>
+#include <cassert>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+
+namespace keelson::manifest {
+
+Node Node::Bool(bool v) {
+  Node n;
+  n.type_ = Type::kBool;
+  n.bool_ = v;
+  return n;
+}
+
+Node Node::Int(std::int64_t v) {
+  Node n;
+  n.type_ = Type::kInt;
+  n.int_ = v;
+  return n;
+}
+
+Node Node::Float(double v) {
+  Node n;
+  n.type_ = Type::kFloat;
+  n.float_ = v;
+  return n;
+}
+
+Node Node::String(std::string v) {
+  Node n;
+  n.type_ = Type::kString;
+  n.string_ = std::move(v);
+  return n;
+}
+
+Node Node::Sequence() {
+  Node n;
+  n.type_ = Type::kSequence;
+  return n;
+}
+
+Node Node::Mapping() {
+  Node n;
+  n.type_ = Type::kMapping;
+  return n;
+}
+
+bool Node::AsBool() const {
+  assert(type_ == Type::kBool);
+  return bool_;
+}
+
+std::int64_t Node::AsInt() const {
+  assert(type_ == Type::kInt);
+  return int_;
+}
+
+double Node::AsFloat() const {
+  assert(type_ == Type::kFloat);
+  return float_;
+}
+
+const std::string& Node::AsString() const {
+  assert(type_ == Type::kString);
+  return string_;
+}
+
+std::string Node::ScalarText() const {
+  switch (type_) {
+    case Type::kNull:
+      return "";
+    case Type::kBool:
+      return bool_ ? "true" : "false";
+    case Type::kInt:
+      return std::to_string(int_);
+    case Type::kFloat:
+      return FormatGoFloat(float_);
+    case Type::kString:
+      return string_;
+    case Type::kSequence:
+    case Type::kMapping:
+      break;
+  }
+  return "";
+}
+
+const std::vector<Node>& Node::items() const { return items_; }
+std::vector<Node>& Node::items() { return items_; }
+
+Node& Node::Append(Node item) {
+  assert(type_ == Type::kSequence);
+  items_.push_back(std::move(item));
+  return items_.back();
+}
+
+const std::vector<Node::Entry>& Node::entries() const { return entries_; }
+std::vector<Node::Entry>& Node::entries() { return entries_; }
+
+const Node* Node::Find(std::string_view key) const {
+  if (type_ != Type::kMapping) return nullptr;
+  for (const Entry& e : entries_) {
+    if (e.key == key) return &e.value;
+  }
+  return nullptr;
+}
+
+Node* Node::Find(std::string_view key) {
+  return const_cast<Node*>(static_cast<const Node*>(this)->Find(key));
+}
+
+const Node* Node::FindPath(std::initializer_list<std::string_view> path) const {
+  const Node* cur = this;
+  for (std::string_view key : path) {
+    cur = cur->Find(key);
+    if (cur == nullptr) return nullptr;
+  }
+  return cur;
+}
+
+Node* Node::FindPath(std::initializer_list<std::string_view> path) {
+  return const_cast<Node*>(static_cast<const Node*>(this)->FindPath(path));
+}
+
+Node& Node::Set(std::string_view key, Node value) {
+  assert(type_ == Type::kMapping);
+  if (Node* existing = Find(key)) {
+    *existing = std::move(value);
+    return *existing;
+  }
+  entries_.push_back(Entry{std::string(key), std::move(value), {}});
+  return entries_.back().value;
+}
+
+Node& Node::operator[](std::string_view key) {
+  if (type_ == Type::kNull) type_ = Type::kMapping;
+  assert(type_ == Type::kMapping);
+  if (Node* existing = Find(key)) return *existing;
+  entries_.push_back(Entry{std::string(key), Node(), {}});
+  return entries_.back().value;
+}
+
+bool Node::Erase(std::string_view key) {
+  auto it = std::find_if(entries_.begin(), entries_.end(),
+                         [&](const Entry& e) { return e.key == key; });
+  if (it == entries_.end()) return false;
+  entries_.erase(it);
+  return true;
+}
+
+std::string Node::GetString(std::string_view key) const {
+  const Node* n = Find(key);
+  return n != nullptr && n->IsString() ? n->string_ : std::string();
+}
+
+std::size_t Node::size() const {
+  if (type_ == Type::kSequence) return items_.size();
+  if (type_ == Type::kMapping) return entries_.size();
+  return 0;
+}
+
+bool operator==(const Node& a, const Node& b) {
+  if (a.type_ != b.type_) return false;
+  switch (a.type_) {
+    case Node::Type::kNull:
+      return true;
+    case Node::Type::kBool:
+      return a.bool_ == b.bool_;
+    case Node::Type::kInt:
+      return a.int_ == b.int_;
+    case Node::Type::kFloat:
+      return a.float_ == b.float_ || (std::isnan(a.float_) && std::isnan(b.float_));
+    case Node::Type::kString:
+      return a.string_ == b.string_;
+    case Node::Type::kSequence:
+      return a.items_ == b.items_;
+    case Node::Type::kMapping: {
+      if (a.entries_.size() != b.entries_.size()) return false;
+      for (const Node::Entry& e : a.entries_) {
+        const Node* other = b.Find(e.key);
+        if (other == nullptr || !(*other == e.value)) return false;
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string FormatGoFloat(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (v == 0) return std::signbit(v) ? "-0" : "0";
+  // Shortest digits that round-trip, as Go's strconv 'g' with precision -1.
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  assert(ec == std::errc());
+  std::string sci(buf, end);  // e.g. "-1.2345e+06"
+  std::size_t e = sci.find('e');
+  std::string mantissa = sci.substr(0, e);
+  int exp = std::atoi(sci.c_str() + e + 1);
+  bool negative = mantissa[0] == '-';
+  if (negative) mantissa.erase(0, 1);
+  std::string digits;
+  for (char c : mantissa) {
+    if (c != '.') digits += c;
+  }
+  std::string out = negative ? "-" : "";
+  // Go switches to exponent form below 1e-4 and from 1e6 on (%v, 'g', -1).
+  if (exp < -4 || exp >= 6) {
+    out += digits.substr(0, 1);
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    out += exp < 0 ? "e-" : "e+";
+    int a = std::abs(exp);
+    if (a < 10) out += "0";
+    out += std::to_string(a);
+    return out;
+  }
+  if (exp < 0) {
+    out += "0." + std::string(static_cast<std::size_t>(-exp - 1), '0') + digits;
+  } else if (static_cast<std::size_t>(exp) + 1 >= digits.size()) {
+    out += digits + std::string(static_cast<std::size_t>(exp) + 1 - digits.size(), '0');
+  } else {
+    out += digits.substr(0, static_cast<std::size_t>(exp) + 1) + "." +
+           digits.substr(static_cast<std::size_t>(exp) + 1);
+  }
+  return out;
+}
+
+}  // namespace keelson::manifest

@@ -1,0 +1,113 @@
+// The tree every Keelson layer shares: one YAML/JSON document as ordered
+// nodes with source positions.
+//
+// A Node is a value type (copying copies the whole subtree). Mapping entries
+// keep the order they had in the source; lookups are linear, which is faster
+// than hashing for the small maps Kubernetes objects are made of. Not
+// thread-safe for concurrent mutation; concurrent reads are fine.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace keelson::manifest {
+
+// Position of a node in its source text, 1-based; line 0 means "not parsed
+// from text" (built in code or produced by a renderer).
+struct Mark {
+  int line = 0;
+  int column = 0;
+};
+
+class Node {
+ public:
+  enum class Type : std::uint8_t { kNull, kBool, kInt, kFloat, kString, kSequence, kMapping };
+  struct Entry;
+
+  Node() = default;  // null
+  static Node Null() { return Node(); }
+  static Node Bool(bool v);
+  static Node Int(std::int64_t v);
+  static Node Float(double v);
+  static Node String(std::string v);
+  static Node Sequence();
+  static Node Mapping();
+
+  Type type() const { return type_; }
+  bool IsNull() const { return type_ == Type::kNull; }
+  bool IsBool() const { return type_ == Type::kBool; }
+  bool IsInt() const { return type_ == Type::kInt; }
+  bool IsFloat() const { return type_ == Type::kFloat; }
+  bool IsString() const { return type_ == Type::kString; }
+  bool IsScalar() const { return type_ != Type::kSequence && type_ != Type::kMapping; }
+  bool IsSequence() const { return type_ == Type::kSequence; }
+  bool IsMapping() const { return type_ == Type::kMapping; }
+
+  // Scalar accessors; calling one on a node of another type is a bug.
+  bool AsBool() const;
+  std::int64_t AsInt() const;
+  double AsFloat() const;
+  const std::string& AsString() const;
+  // Any scalar as text: strings as they are, null as "", numbers and booleans
+  // the way Go prints them ("true", "42", "1.5", "1e+06").
+  std::string ScalarText() const;
+
+  // Sequences.
+  const std::vector<Node>& items() const;
+  std::vector<Node>& items();
+  Node& Append(Node item);
+
+  // Mappings.
+  const std::vector<Entry>& entries() const;
+  std::vector<Entry>& entries();
+  const Node* Find(std::string_view key) const;
+  Node* Find(std::string_view key);
+  // Follows a path of mapping keys; nullptr when any step is missing or not
+  // a mapping.
+  const Node* FindPath(std::initializer_list<std::string_view> path) const;
+  Node* FindPath(std::initializer_list<std::string_view> path);
+  // Replaces the value of an existing key in place, or appends the key.
+  Node& Set(std::string_view key, Node value);
+  // The value of key, inserting a null first when it is missing.
+  Node& operator[](std::string_view key);
+  bool Erase(std::string_view key);
+  // The string value of key, or "" when missing or not a string.
+  std::string GetString(std::string_view key) const;
+
+  // Number of items or entries; 0 for scalars.
+  std::size_t size() const;
+  bool empty() const { return size() == 0; }
+
+  Mark mark() const { return mark_; }
+  void set_mark(Mark m) { mark_ = m; }
+
+  // Deep equality of values: mapping order matters not, marks never do;
+  // Int 1 and Float 1.0 are different values.
+  friend bool operator==(const Node& a, const Node& b);
+
+ private:
+  Type type_ = Type::kNull;
+  bool bool_ = false;
+  Mark mark_;
+  union {
+    std::int64_t int_ = 0;
+    double float_;
+  };
+  std::string string_;
+  std::vector<Node> items_;
+  std::vector<Entry> entries_;
+};
+
+struct Node::Entry {
+  std::string key;
+  Node value;
+  Mark key_mark;
+};
+
+// Go's fmt %v rendering of a float64 ("1e+06", "0.5", "+Inf").
+std::string FormatGoFloat(double v);
+
+}  // namespace keelson::manifest

@@ -1,0 +1,422 @@
+// YAML → Node through yaml-cpp's event API. yaml-cpp exceptions are turned
+// into Errors here and nowhere else.
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/mark.h>
+#include <yaml-cpp/parser.h>
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "renderers/manifest/yaml.h"
+
+namespace keelson::manifest {
+namespace {
+
+bool IsOneOf(std::string_view s, std::initializer_list<std::string_view> options) {
+  for (std::string_view o : options) {
+    if (s == o) return true;
+  }
+  return false;
+}
+
+// Go's strconv.ParseInt(s, 0, 64) / ParseUint: optional sign, then a 0x, 0o,
+// 0b or leading-0 (octal) prefix, then digits of that base.
+bool ParseGoInt(std::string_view s, std::int64_t* out, bool* overflow) {
+  *overflow = false;
+  bool negative = false;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  int base = 10;
+  if (s.size() >= 2 && s[0] == '0') {
+    char p = static_cast<char>(s[1] | 0x20);
+    if (p == 'x') {
+      base = 16;
+      s.remove_prefix(2);
+    } else if (p == 'o') {
+      base = 8;
+      s.remove_prefix(2);
+    } else if (p == 'b') {
+      base = 2;
+      s.remove_prefix(2);
+    } else {
+      base = 8;
+      s.remove_prefix(1);
+    }
+  }
+  if (s.empty()) return false;
+  std::uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  if (ptr != s.data() + s.size()) return false;
+  if (ec == std::errc::result_out_of_range) {
+    *overflow = true;
+    return false;
+  }
+  if (ec != std::errc()) return false;
+  constexpr std::uint64_t kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (negative) {
+    if (v > kMax + 1) {
+      *overflow = true;
+      return false;
+    }
+    *out = v == kMax + 1 ? std::numeric_limits<std::int64_t>::min() : -static_cast<std::int64_t>(v);
+  } else {
+    if (v > kMax) {
+      *overflow = true;
+      return false;
+    }
+    *out = static_cast<std::int64_t>(v);
+  }
+  return true;
+}
+
+bool MatchesYamlFloat(std::string_view s) {
+  // ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$
+  std::size_t i = 0;
+  auto digits = [&] {
+    std::size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i - start;
+  };
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  } else {
+    if (digits() == 0) return false;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      digits();
+    }
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
+}
+
+double ParseDouble(std::string_view s) {
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec == std::errc::result_out_of_range) {
+    return (!s.empty() && s[0] == '-') ? -HUGE_VAL : HUGE_VAL;
+  }
+  (void)ptr;
+  return v;
+}
+
+}  // namespace
+
+Node ResolvePlainScalar(std::string_view text, Schema schema) {
+  if (IsOneOf(text, {"", "~", "null", "Null", "NULL"})) return Node::Null();
+  if (IsOneOf(text, {"true", "True", "TRUE"})) return Node::Bool(true);
+  if (IsOneOf(text, {"false", "False", "FALSE"})) return Node::Bool(false);
+  if (schema == Schema::kYaml11) {
+    if (IsOneOf(text, {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON"})) return Node::Bool(true);
+    if (IsOneOf(text, {"n", "N", "no", "No", "NO", "off", "Off", "OFF"})) return Node::Bool(false);
+  }
+  if (IsOneOf(text, {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"})) {
+    return Node::Float(HUGE_VAL);
+  }
+  if (IsOneOf(text, {"-.inf", "-.Inf", "-.INF"})) return Node::Float(-HUGE_VAL);
+  if (IsOneOf(text, {".nan", ".NaN", ".NAN"})) return Node::Float(std::nan(""));
+  char first = text[0];
+  if (first == '.') {
+    if (MatchesYamlFloat(text)) return Node::Float(ParseDouble(text));
+    return Node::String(std::string(text));
+  }
+  if (first != '+' && first != '-' && (first < '0' || first > '9')) {
+    return Node::String(std::string(text));
+  }
+  std::string plain;
+  plain.reserve(text.size());
+  for (char c : text) {
+    if (c != '_') plain += c;
+  }
+  std::int64_t iv = 0;
+  bool overflow = false;
+  if (ParseGoInt(plain, &iv, &overflow)) return Node::Int(iv);
+  if (MatchesYamlFloat(plain)) return Node::Float(ParseDouble(plain));
+  if (overflow) return Node::Float(ParseDouble(plain));
+  return Node::String(std::string(text));
+}
+
+namespace {
+
+constexpr const char* kStrTag = "tag:yaml.org,2002:str";
+
+Mark ToMark(const YAML::Mark& m) { return Mark{m.line + 1, m.column + 1}; }
+
+struct StopParsing {
+  Error error;
+};
+
+// Builds Nodes from parser events. Anchored nodes are remembered and copied
+// on every alias, under the expansion budget.
+class TreeBuilder : public YAML::EventHandler {
+ public:
+  explicit TreeBuilder(const ParseOptions& options) : options_(options) {}
+
+  void OnDocumentStart(const YAML::Mark&) override {
+    stack_.clear();
+    anchors_.clear();
+    have_root_ = false;
+    root_ = Node();
+  }
+  void OnDocumentEnd() override {}
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    if (AwaitingKey()) {
+      SetKey("null", mark, false);
+      return;
+    }
+    Node n;
+    n.set_mark(ToMark(mark));
+    Complete(std::move(n), anchor);
+  }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    auto it = anchors_.find(anchor);
+    if (it == anchors_.end()) {
+      Fail(ErrorCode::kInvalidInput, "unknown alias", mark);
+    }
+    Charge(it->second.nodes, it->second.bytes, mark);
+    if (AwaitingKey()) {
+      if (!it->second.node.IsScalar()) Fail(ErrorCode::kInvalidInput, "a mapping key must be a scalar", mark);
+      SetKey(it->second.node.ScalarText(), mark, false);
+      return;
+    }
+    Node copy = it->second.node;
+    copy.set_mark(ToMark(mark));
+    Complete(std::move(copy), 0);
+  }
+
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    if (AwaitingKey()) {
+      SetKey(value, mark, tag == "?");
+      if (anchor != 0) anchors_[anchor] = Anchored{Node::String(value), 1, value.size()};
+      return;
+    }
+    Node n = TypedScalar(tag, value, mark);
+    n.set_mark(ToMark(mark));
+    Complete(std::move(n), anchor);
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    if (AwaitingKey()) Fail(ErrorCode::kInvalidInput, "a mapping key must be a scalar", mark);
+    Open(Node::Sequence(), mark, anchor);
+  }
+  void OnSequenceEnd() override { Close(); }
+
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    if (AwaitingKey()) Fail(ErrorCode::kInvalidInput, "a mapping key must be a scalar", mark);
+    Open(Node::Mapping(), mark, anchor);
+  }
+  void OnMapEnd() override { Close(); }
+
+  Node TakeRoot() { return std::move(root_); }
+
+ private:
+  struct Frame {
+    Node node;
+    YAML::anchor_t anchor = 0;
+    bool have_key = false;
+    bool key_is_merge = false;
+    std::string key;
+    Mark key_mark;
+    std::vector<Node> merges;  // values of `<<` keys, applied at the end
+    std::size_t nodes_at_open = 0;
+    std::size_t bytes_at_open = 0;
+  };
+  struct Anchored {
+    Node node;
+    std::size_t nodes = 0;
+    std::size_t bytes = 0;
+  };
+
+  [[noreturn]] void Fail(ErrorCode code, std::string message, const YAML::Mark& mark) {
+    Location where{options_.file, mark.line + 1, mark.column + 1, {}};
+    throw StopParsing{MakeError(code, std::move(message), where)};
+  }
+
+  void Charge(std::size_t nodes, std::size_t bytes, const YAML::Mark& mark) {
+    nodes_ += nodes;
+    bytes_ += bytes;
+    if (nodes_ > options_.max_nodes || bytes_ > options_.max_alias_bytes) {
+      Fail(ErrorCode::kLimitExceeded,
+           "alias expansion exceeds the limit of " + std::to_string(options_.max_nodes) + " nodes / " +
+               std::to_string(options_.max_alias_bytes) + " bytes (an alias bomb?)",
+           mark);
+    }
+  }
+
+  bool AwaitingKey() const {
+    return !stack_.empty() && stack_.back().node.IsMapping() && !stack_.back().have_key;
+  }
+
+  void SetKey(std::string key, const YAML::Mark& mark, bool plain) {
+    Frame& f = stack_.back();
+    f.key_is_merge = plain && key == "<<";
+    if (!f.key_is_merge && f.node.Find(key) != nullptr) {
+      Fail(ErrorCode::kInvalidInput, "mapping key \"" + key + "\" already defined", mark);
+    }
+    f.key = std::move(key);
+    f.key_mark = ToMark(mark);
+    f.have_key = true;
+    Charge(1, f.key.size(), mark);
+  }
+
+  Node TypedScalar(const std::string& tag, const std::string& value, const YAML::Mark& mark) {
+    Charge(1, value.size(), mark);
+    if (tag == "?") return ResolvePlainScalar(value, options_.schema);
+    if (tag == "!" || tag == kStrTag) return Node::String(value);
+    if (tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:float" ||
+        tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null") {
+      Node n = ResolvePlainScalar(value, options_.schema);
+      bool fits = (tag.ends_with(":int") && n.IsInt()) ||
+                  (tag.ends_with(":float") && (n.IsFloat() || n.IsInt())) ||
+                  (tag.ends_with(":bool") && n.IsBool()) || (tag.ends_with(":null") && n.IsNull());
+      if (!fits) Fail(ErrorCode::kInvalidInput, "cannot decode \"" + value + "\" as " + tag, mark);
+      if (tag.ends_with(":float") && n.IsInt()) return Node::Float(static_cast<double>(n.AsInt()));
+      return n;
+    }
+    // Other tags (application tags such as !Ref, !!binary, !!timestamp)
+    // keep the text.
+    return Node::String(value);
+  }
+
+  void Open(Node node, const YAML::Mark& mark, YAML::anchor_t anchor) {
+    Charge(1, 0, mark);
+    if (stack_.size() >= kMaxDepth) Fail(ErrorCode::kLimitExceeded, "nesting deeper than 1000 levels", mark);
+    node.set_mark(ToMark(mark));
+    Frame f;
+    f.node = std::move(node);
+    f.anchor = anchor;
+    f.nodes_at_open = nodes_;
+    f.bytes_at_open = bytes_;
+    stack_.push_back(std::move(f));
+  }
+
+  void Close() {
+    Frame f = std::move(stack_.back());
+    stack_.pop_back();
+    for (Node& merge : f.merges) ApplyMerge(f.node, merge);
+    std::size_t nodes = nodes_ - f.nodes_at_open + 1;
+    std::size_t bytes = bytes_ - f.bytes_at_open;
+    if (f.anchor != 0) anchors_[f.anchor] = Anchored{f.node, nodes, bytes};
+    Attach(std::move(f.node));
+  }
+
+  void Complete(Node node, YAML::anchor_t anchor) {
+    if (anchor != 0) {
+      std::size_t bytes = node.IsString() ? node.AsString().size() : 0;
+      anchors_[anchor] = Anchored{node, 1, bytes};
+    }
+    Attach(std::move(node));
+  }
+
+  void Attach(Node node) {
+    if (stack_.empty()) {
+      root_ = std::move(node);
+      have_root_ = true;
+      return;
+    }
+    Frame& parent = stack_.back();
+    if (parent.node.IsSequence()) {
+      parent.node.Append(std::move(node));
+      return;
+    }
+    if (parent.key_is_merge) {
+      parent.merges.push_back(std::move(node));
+    } else {
+      parent.node.entries().push_back(Node::Entry{std::move(parent.key), std::move(node), parent.key_mark});
+    }
+    parent.have_key = false;
+    parent.key_is_merge = false;
+    parent.key.clear();
+  }
+
+  // `<<: *base` or `<<: [*a, *b]`: keys not set explicitly come from the
+  // merged mappings, earlier ones first.
+  void ApplyMerge(Node& target, const Node& merge) {
+    auto merge_one = [&](const Node& m) {
+      if (!m.IsMapping()) {
+        throw StopParsing{MakeError(ErrorCode::kInvalidInput,
+                                    "map merge requires a mapping or a list of mappings",
+                                    Location{options_.file, m.mark().line, m.mark().column, {}})};
+      }
+      for (const Node::Entry& e : m.entries()) {
+        if (target.Find(e.key) == nullptr) target.entries().push_back(e);
+      }
+    };
+    if (merge.IsSequence()) {
+      for (const Node& m : merge.items()) merge_one(m);
+    } else {
+      merge_one(merge);
+    }
+  }
+
+  static constexpr std::size_t kMaxDepth = 1000;
+  const ParseOptions& options_;
+  std::vector<Frame> stack_;
+  std::map<YAML::anchor_t, Anchored> anchors_;
+  Node root_;
+  bool have_root_ = false;
+  std::size_t nodes_ = 0;
+  std::size_t bytes_ = 0;
+};
+
+}  // namespace
+
+Result<std::vector<Node>> ParseYamlStream(std::string_view text, const ParseOptions& options) {
+  if (text.size() > options.max_input_bytes) {
+    return MakeError(ErrorCode::kLimitExceeded,
+                     "document of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
+                         std::to_string(options.max_input_bytes),
+                     Location{options.file, 0, 0, {}});
+  }
+  // A UTF-8 byte order mark is allowed at the start, as in Go's YAML readers.
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  std::istringstream in{std::string(text)};
+  std::vector<Node> documents;
+  try {
+    YAML::Parser parser(in);
+    TreeBuilder builder(options);
+    while (parser.HandleNextDocument(builder)) {
+      documents.push_back(builder.TakeRoot());
+    }
+  } catch (const StopParsing& stop) {
+    return stop.error;
+  } catch (const YAML::Exception& e) {
+    Location where{options.file, e.mark.is_null() ? 0 : e.mark.line + 1,
+                   e.mark.is_null() ? 0 : e.mark.column + 1, {}};
+    return MakeError(ErrorCode::kInvalidInput, "invalid YAML: " + e.msg, where);
+  }
+  return documents;
+}
+
+Result<Node> ParseYaml(std::string_view text, const ParseOptions& options) {
+  Result<std::vector<Node>> docs = ParseYamlStream(text, options);
+  if (!docs.ok()) return std::move(docs).error();
+  if (docs->empty()) return Node();
+  if (docs->size() > 1) {
+    return MakeError(ErrorCode::kInvalidInput,
+                     "expected one YAML document, found " + std::to_string(docs->size()),
+                     Location{options.file, (*docs)[1].mark().line, 0, {}});
+  }
+  return std::move((*docs)[0]);
+}
+
+}  // namespace keelson::manifest

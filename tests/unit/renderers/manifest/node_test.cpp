@@ -1,0 +1,51 @@
+#include <gtest/gtest.h>
+
+#include "renderers/manifest/node.h"
+
+namespace keelson::manifest {
+namespace {
+
+TEST(Node, SetReplacesInPlaceAndEraseRemoves) {
+  Node m = Node::Mapping();
+  m.Set("a", Node::Int(1));
+  m.Set("b", Node::Int(2));
+  m.Set("a", Node::Int(3));
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m.entries()[0].key, "a");
+  EXPECT_EQ(m.entries()[0].value.AsInt(), 3);
+  EXPECT_TRUE(m.Erase("a"));
+  EXPECT_FALSE(m.Erase("a"));
+  EXPECT_EQ(m.size(), 1u);
+}
+
+TEST(Node, EqualityIgnoresMappingOrderButNotTypes) {
+  Node a = Node::Mapping(), b = Node::Mapping();
+  a.Set("x", Node::Int(1));
+  a.Set("y", Node::String("s"));
+  b.Set("y", Node::String("s"));
+  b.Set("x", Node::Int(1));
+  EXPECT_EQ(a, b);
+  b.Set("x", Node::Float(1));
+  EXPECT_FALSE(a == b);
+}
+
+TEST(Node, FormatsFloatsAsGo) {
+  EXPECT_EQ(FormatGoFloat(1000000), "1e+06");
+  EXPECT_EQ(FormatGoFloat(123456), "123456");
+  EXPECT_EQ(FormatGoFloat(1.5), "1.5");
+  EXPECT_EQ(FormatGoFloat(0.0001), "0.0001");
+  EXPECT_EQ(FormatGoFloat(0.00001), "1e-05");
+  EXPECT_EQ(FormatGoFloat(1234567), "1.234567e+06");
+  EXPECT_EQ(FormatGoFloat(-2.25), "-2.25");
+  EXPECT_EQ(FormatGoFloat(3), "3");
+}
+
+TEST(Node, OperatorBracketCreatesMappingPath) {
+  Node n;
+  n["metadata"]["name"] = Node::String("web");
+  EXPECT_EQ(n.FindPath({"metadata", "name"})->AsString(), "web");
+  EXPECT_EQ(n.FindPath({"metadata", "missing"}), nullptr);
+}
+
+}  // namespace
+}  // namespace keelson::manifest

@@ -1,0 +1,152 @@
+#include <gtest/gtest.h>
+
+#include "renderers/manifest/json.h"
+#include "renderers/manifest/yaml.h"
+
+namespace keelson::manifest {
+namespace {
+
+// Parse, apply Kustomize's JSON number round trip, emit.
+std::string RoundTrip(std::string_view text) {
+  ParseOptions options;
+  Result<Node> r = ParseYaml(text, options);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().ToString());
+  if (!r.ok()) return "";
+  NormalizeJsonNumbers(*r);
+  return EmitYaml(*r);
+}
+
+TEST(YamlEmitter, MatchesKubectlKustomizeScalarStyles) {
+  // Expected text is what `kubectl kustomize` (v5.5.0) printed for this input.
+  const char* input = R"(apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: x
+data:
+  b: "1"
+  a10: "x"
+  a9: y
+  _x: 'z'
+  A: "0755"
+  Z-: yes
+  "-a": on
+  ok: "true"
+  e: ""
+  t: "a\tb"
+  emoji: "😀 é"
+  colon: "a: b"
+  hash: "a #b"
+  lead: " x"
+  ml: "line1\nline2\n"
+  ml2: "line1 \nline2"
+  ml3: "  indented\nx\n\n"
+  f: 1.0
+  g: 1e3
+  n: null
+  long: "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua"
+  longq: "Lorem: ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua"
+spec:
+  list: [1, 2.50, "3", {a: b, c: [x]}, [y, z]]
+  em: {}
+  el: []
+  o: 0o17
+  h: 0x1F
+  oct: 0755
+  y: yes
+  base60: 1:20
+)";
+  const char* expected = R"(apiVersion: v1
+data:
+  -a: "on"
+  _x: z
+  A: "0755"
+  Z-: "yes"
+  a9: "y"
+  a10: x
+  b: "1"
+  colon: 'a: b'
+  e: ""
+  emoji: "\U0001F600 é"
+  f: 1
+  g: 1000
+  hash: 'a #b'
+  lead: ' x'
+  long: Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor
+    incididunt ut labore et dolore magna aliqua
+  longq: 'Lorem: ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod
+    tempor incididunt ut labore et dolore magna aliqua'
+  ml: |
+    line1
+    line2
+  ml2: "line1 \nline2"
+  ml3: |2+
+      indented
+    x
+
+  "n": null
+  ok: "true"
+  t: "a\tb"
+kind: ConfigMap
+metadata:
+  name: x
+spec:
+  base60: "1:20"
+  el: []
+  em: {}
+  h: 31
+  list:
+  - 1
+  - 2.5
+  - "3"
+  - a: b
+    c:
+    - x
+  - - "y"
+    - z
+  o: 15
+  oct: 493
+  "y": "yes"
+)";
+  EXPECT_EQ(RoundTrip(input), expected);
+}
+
+TEST(YamlEmitter, QuotesDatesAndKeepsSourceOrderWhenAsked) {
+  Node n = Node::Mapping();
+  n.Set("z", Node::String("2024-01-02"));
+  n.Set("a", Node::String("plain"));
+  EmitOptions keep;
+  keep.sort_keys = false;
+  EXPECT_EQ(EmitYaml(n, keep), "z: \"2024-01-02\"\na: plain\n");
+  EXPECT_EQ(EmitYaml(n), "a: plain\nz: \"2024-01-02\"\n");
+}
+
+TEST(YamlEmitter, FoldsLongDoubleQuotedStrings) {
+  Node n = Node::Mapping();
+  n.Set("k", Node::String(std::string(50, 'a') + " \t " + std::string(40, 'b') + " " + std::string(10, 'c')));
+  EXPECT_EQ(EmitYaml(n), "k: \"" + std::string(50, 'a') + " \\t " + std::string(40, 'b') + "\n  " +
+                             std::string(10, 'c') + "\"\n");
+}
+
+TEST(YamlEmitter, SortsKeysTheGoYamlWay) {
+  EXPECT_TRUE(GoYamlKeyLess("a9", "a10"));
+  EXPECT_TRUE(GoYamlKeyLess("-a", "A"));
+  EXPECT_TRUE(GoYamlKeyLess("Z", "a"));
+  EXPECT_TRUE(GoYamlKeyLess("a", "ab"));
+  EXPECT_FALSE(GoYamlKeyLess("b", "a"));
+}
+
+TEST(YamlEmitter, EmitsStreamsWithSeparators) {
+  std::vector<Node> docs(2, Node::Mapping());
+  docs[0].Set("a", Node::Int(1));
+  docs[1].Set("b", Node::Bool(false));
+  EXPECT_EQ(EmitYamlStream(docs), "a: 1\n---\nb: false\n");
+}
+
+TEST(YamlEmitter, InvalidUtf8BecomesBinary) {
+  Node n = Node::Mapping();
+  n.Set("k", Node::String("\xff\xfe"));
+  EXPECT_EQ(EmitYaml(n), "k: !!binary //4=\n");
+}
+
+}  // namespace
+}  // namespace keelson::manifest

@@ -1,0 +1,125 @@
+#include <gtest/gtest.h>
+
+#include "renderers/manifest/yaml.h"
+
+namespace keelson::manifest {
+namespace {
+
+Node Parse(std::string_view text, Schema schema = Schema::kKubernetes) {
+  ParseOptions options;
+  options.file = "test.yaml";
+  options.schema = schema;
+  Result<Node> r = ParseYaml(text, options);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().ToString());
+  return r.ok() ? std::move(r).value() : Node();
+}
+
+Error ParseError(std::string_view text, ParseOptions options = {}) {
+  if (options.file.empty()) options.file = "bad.yaml";
+  Result<std::vector<Node>> r = ParseYamlStream(text, options);
+  EXPECT_FALSE(r.ok());
+  return r.ok() ? Error{} : std::move(r).error();
+}
+
+TEST(YamlParser, KeepsFieldOrder) {
+  Node n = Parse("zeta: 1\nalpha: 2\nmid: 3\n");
+  ASSERT_EQ(n.entries().size(), 3u);
+  EXPECT_EQ(n.entries()[0].key, "zeta");
+  EXPECT_EQ(n.entries()[1].key, "alpha");
+  EXPECT_EQ(n.entries()[2].key, "mid");
+}
+
+TEST(YamlParser, TypesPlainScalarsLikeKubernetes) {
+  Node n = Parse("a: 0755\nb: \"0755\"\nc: yes\nd: true\ne: 1.5\nf: ~\ng: 0x1F\nh: 1_000\ni: .inf\nj: 12abc\nk: ''\n");
+  EXPECT_TRUE(n.Find("a")->IsInt());
+  EXPECT_EQ(n.Find("a")->AsInt(), 493);
+  EXPECT_EQ(n.Find("b")->AsString(), "0755");
+  EXPECT_EQ(n.Find("c")->AsString(), "yes");
+  EXPECT_TRUE(n.Find("d")->AsBool());
+  EXPECT_DOUBLE_EQ(n.Find("e")->AsFloat(), 1.5);
+  EXPECT_TRUE(n.Find("f")->IsNull());
+  EXPECT_EQ(n.Find("g")->AsInt(), 31);
+  EXPECT_EQ(n.Find("h")->AsInt(), 1000);
+  EXPECT_TRUE(n.Find("i")->IsFloat());
+  EXPECT_EQ(n.Find("j")->AsString(), "12abc");
+  EXPECT_EQ(n.Find("k")->AsString(), "");
+}
+
+TEST(YamlParser, Yaml11SchemaReadsYesNoAsBooleans) {
+  Node n = Parse("a: yes\nb: Off\nc: y\nd: \"yes\"\n", Schema::kYaml11);
+  EXPECT_TRUE(n.Find("a")->AsBool());
+  EXPECT_FALSE(n.Find("b")->AsBool());
+  EXPECT_TRUE(n.Find("c")->AsBool());
+  EXPECT_EQ(n.Find("d")->AsString(), "yes");
+}
+
+TEST(YamlParser, ExpandsAliasesAndMergeKeys) {
+  Node n = Parse("base: &b\n  x: 1\n  y: 2\nuse:\n  <<: *b\n  y: 3\ncopy: *b\n");
+  const Node* use = n.Find("use");
+  EXPECT_EQ(use->Find("x")->AsInt(), 1);
+  EXPECT_EQ(use->Find("y")->AsInt(), 3);
+  EXPECT_EQ(n.Find("copy")->Find("y")->AsInt(), 2);
+}
+
+TEST(YamlParser, RejectsBillionLaughsQuickly) {
+  std::string bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
+  std::string prev = "a";
+  for (char c = 'b'; c <= 'i'; ++c) {
+    std::string name(1, c);
+    bomb += name + ": &" + name + " [";
+    for (int k = 0; k < 9; ++k) bomb += (k ? ",*" : "*") + prev;
+    bomb += "]\n";
+    prev = name;
+  }
+  Error e = ParseError(bomb);
+  EXPECT_EQ(e.code, ErrorCode::kLimitExceeded);
+  EXPECT_NE(e.message.find("alias"), std::string::npos);
+  EXPECT_EQ(e.where.file, "bad.yaml");
+  EXPECT_GT(e.where.line, 1);
+}
+
+TEST(YamlParser, ReportsSyntaxErrorPosition) {
+  Error e = ParseError("a: 1\nb: [1, 2\nc: 3\n");
+  EXPECT_EQ(e.where.file, "bad.yaml");
+  EXPECT_GE(e.where.line, 2);
+  EXPECT_NE(e.ToString().find("bad.yaml:"), std::string::npos);
+}
+
+TEST(YamlParser, RejectsDuplicateKeysWithPosition) {
+  Error e = ParseError("metadata:\n  name: a\n  name: b\n");
+  EXPECT_EQ(e.where.line, 3);
+  EXPECT_EQ(e.where.column, 3);
+  EXPECT_NE(e.message.find("\"name\" already defined"), std::string::npos);
+}
+
+TEST(YamlParser, RecordsNodePositions) {
+  Node n = Parse("a:\n  b:\n    - x\n    - y\n");
+  const Node* seq = n.FindPath({"a", "b"});
+  ASSERT_NE(seq, nullptr);
+  EXPECT_EQ(seq->items()[1].mark().line, 4);
+  EXPECT_EQ(seq->items()[1].mark().column, 7);
+}
+
+TEST(YamlParser, SplitsMultipleDocumentsAndKeepsEmptyOnes) {
+  ParseOptions options;
+  Result<std::vector<Node>> r = ParseYamlStream("a: 1\n---\n# only a comment\n---\nb: 2\n", options);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 3u);
+  EXPECT_TRUE((*r)[1].IsNull());
+  EXPECT_EQ((*r)[2].Find("b")->AsInt(), 2);
+}
+
+TEST(YamlParser, RefusesOversizedInput) {
+  ParseOptions options;
+  options.max_input_bytes = 10;
+  Error e = ParseError("a: 12345678901234567890\n", options);
+  EXPECT_EQ(e.code, ErrorCode::kLimitExceeded);
+}
+
+TEST(YamlParser, KeepsUnicode) {
+  Node n = Parse("name: \"héllo 世界 😀\"\n");
+  EXPECT_EQ(n.Find("name")->AsString(), "héllo 世界 😀");
+}
+
+}  // namespace
+}  // namespace keelson::manifest
