@@ -8,6 +8,8 @@
 namespace keelson::trust {
 namespace {
 
+using namespace std::string_view_literals;
+
 constexpr int kTagSignature = 2;
 constexpr int kTagPublicKey = 6;
 constexpr int kTagMarker = 10;
@@ -31,10 +33,10 @@ constexpr int kSigSubkeyRevocation = 0x28;
 
 constexpr int kFlagSign = 0x02;
 
-constexpr std::string_view kOidP256 = "\x2a\x86\x48\xce\x3d\x03\x01\x07";
-constexpr std::string_view kOidP384 = "\x2b\x81\x04\x00\x22";
-constexpr std::string_view kOidP521 = "\x2b\x81\x04\x00\x23";
-constexpr std::string_view kOidEd25519 = "\x2b\x06\x01\x04\x01\xda\x47\x0f\x01";
+constexpr std::string_view kOidP256 = "\x2a\x86\x48\xce\x3d\x03\x01\x07"sv;
+constexpr std::string_view kOidP384 = "\x2b\x81\x04\x00\x22"sv;
+constexpr std::string_view kOidP521 = "\x2b\x81\x04\x00\x23"sv;
+constexpr std::string_view kOidEd25519 = "\x2b\x06\x01\x04\x01\xda\x47\x0f\x01"sv;
 
 Error Invalid(std::string message) { return MakeError(ErrorCode::kInvalidInput, "OpenPGP: " + std::move(message)); }
 Error Failed(std::string message) { return MakeError(ErrorCode::kCheckFailed, std::move(message)); }
