@@ -171,8 +171,10 @@ std::string SigningLab::MakeX509Signer(const std::string& email) {
 std::string SigningLab::Commit(const Signing& signing, const std::string& path, const std::string& contents,
                                const std::string& message, const std::string& email,
                                const std::string& committer_date) const {
-  Write("repo/" + path, contents);
-  Git({"add", "--", path});
+  if (!path.empty()) {
+    Write("repo/" + path, contents);
+    Git({"add", "--", path});
+  }
   std::vector<std::string> argv = Environment();
   if (!committer_date.empty()) {
     argv.push_back("GIT_COMMITTER_DATE=" + committer_date);

@@ -69,7 +69,8 @@ class SigningLab {
   // path (the same for every call).
   std::string MakeX509Signer(const std::string& email);
 
-  // Writes `path` in the working tree, commits it, returns the commit id.
+  // Writes `path` in the working tree (unless empty: then the commit
+  // changes nothing), commits it, returns the commit id.
   // `committer_date` sets GIT_COMMITTER_DATE (and the author date) when not empty.
   std::string Commit(const Signing& signing, const std::string& path, const std::string& contents,
                      const std::string& message, const std::string& email = "dev@example.com",
