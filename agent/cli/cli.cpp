@@ -16,6 +16,18 @@ const std::vector<Command>& Commands() {
        "plain manifests renders every *.yaml, *.yml and *.json file under it in\n"
        "path order.\n",
        RunRender},
+      {"verify", "Check the signatures of commits and tags against trusted keys and a trust policy",
+       "usage: keelson verify --repo PATH (--rev R | --range A..B) [--allowed-signers F]\n"
+       "                      [--openpgp-keyring F] [--x509-roots F] [--policy F]\n"
+       "\n"
+       "Checks the signature of R, or of every commit in A..B (the policy may ask\n"
+       "for first parents only, or the head only), with an OpenSSH allowed_signers\n"
+       "file, an armored OpenPGP keyring and PEM X.509 root certificates, then\n"
+       "applies the trust policy (see docs/trust.md). When R or B is an annotated\n"
+       "tag, its signature is checked too. Prints one line per object:\n"
+       "  ID pass|fail FORMAT SIGNER FINGERPRINT REASON\n"
+       "Exit 0 when every object passes, 1 when one fails, 2 on usage or input errors.\n",
+       RunVerify},
       {"version", "Print the version, the git commit and the library versions",
        "usage: keelson version\n", RunVersion},
       {"help", "Show help for keelson or one of its commands", "usage: keelson help [COMMAND]\n", RunHelp},
