@@ -25,8 +25,8 @@ std::string DefaultAuditBranch(std::string_view environment) { return "keelson/a
 
 std::string RecordPath(std::uint64_t seq) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "records/%09llu/%012llu.json", static_cast<unsigned long long>(seq / 1000),
-                static_cast<unsigned long long>(seq));
+  std::snprintf(buf, sizeof buf, "records/%06llu/%02llu/%012llu.json", static_cast<unsigned long long>(seq / 10000),
+                static_cast<unsigned long long>(seq / 100 % 100), static_cast<unsigned long long>(seq));
   return buf;
 }
 
@@ -41,6 +41,10 @@ void AuditWriter::Fault(std::string_view point) const {
 
 Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(AuditWriterOptions options) {
   if (options.signer == nullptr) return MakeError(ErrorCode::kInvalidInput, "the audit writer needs a signing key");
+  if (!IsValidEnvironmentName(options.environment)) {
+    return MakeError(ErrorCode::kInvalidInput, "bad environment name \"" + options.environment +
+                                                   "\": use 1-63 letters, digits, '-', '_' or '.'");
+  }
   if (options.branch.empty()) options.branch = DefaultAuditBranch(options.environment);
   if (options.committer_email.empty()) options.committer_email = "keelson@" + options.agent_name;
   if (!options.clock) options.clock = [] { return std::chrono::system_clock::now(); };

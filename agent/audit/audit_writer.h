@@ -33,8 +33,10 @@ namespace keelson::audit {
 // "keelson/audit/<environment>".
 std::string DefaultAuditBranch(std::string_view environment);
 // Where a record lives in the audit branch's tree:
-// "records/<seq / 1000, 9 digits>/<seq, 12 digits>.json", so that no tree
-// grows past 1000 entries and paths sort in sequence order.
+// "records/<seq / 10000, 6 digits>/<seq / 100 % 100, 2 digits>/<seq, 12
+// digits>.json", e.g. records/000000/01/000000000123.json: each new commit
+// rewrites only small trees (at most 100 entries below records/<n>/), and
+// paths sort in sequence order.
 std::string RecordPath(std::uint64_t seq);
 // The commit message: Summary(record), a blank line, PrettyJson(record).
 std::string CommitMessage(const Record& record);

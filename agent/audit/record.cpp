@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <ctime>
 #include <initializer_list>
 #include <set>
@@ -354,13 +355,17 @@ bool OneOf(std::string_view v, std::initializer_list<std::string_view> allowed) 
   return std::find(allowed.begin(), allowed.end(), v) != allowed.end();
 }
 
-bool ValidEnvironment(std::string_view env) {
+}  // namespace
+
+bool IsValidEnvironmentName(std::string_view env) {
   if (env.empty() || env.size() > 63) return false;
   if (!std::isalnum(static_cast<unsigned char>(env.front()))) return false;
   return std::all_of(env.begin(), env.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
   });
 }
+
+namespace {
 
 Status Invalid(std::string field, std::string message) {
   return MakeError(ErrorCode::kInvalidInput, std::move(message), Location{"", 0, 0, std::move(field)});
@@ -532,7 +537,7 @@ std::string PrettyJson(const Record& record) { return Dump(ToJson(record), 2) + 
 Status Validate(const Record& r, bool check_id) {
   if (r.schema != kSchemaVersion) return Invalid("schema", "unsupported schema " + std::to_string(r.schema));
   if (r.seq == 0) return Invalid("seq", "sequence numbers start at 1");
-  if (!ValidEnvironment(r.environment)) {
+  if (!IsValidEnvironmentName(r.environment)) {
     return Invalid("environment", "expected 1-63 letters, digits, '-', '_' or '.', starting with a letter or digit");
   }
   if (r.agent.empty()) return Invalid("agent", "must not be empty");

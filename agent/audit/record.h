@@ -177,6 +177,10 @@ Status Validate(const Record& record, bool check_id = true);
 // objects, healthy in 42s".
 std::string Summary(const Record& record);
 
+// 1-63 letters, digits, '-', '_' or '.', starting with a letter or digit;
+// safe as a branch name part and a directory name.
+bool IsValidEnvironmentName(std::string_view environment);
+
 // Hex SHA-256 of bytes.
 std::string Sha256Hex(std::string_view bytes);
 // An object's digest entry: SHA-256 over its emitted YAML.

@@ -84,7 +84,7 @@ TEST(AuditWriter, ReconcileRecordsBecomeSignedCommitsThatGitVerifies) {
                                       "prod: agent stopped (SIGTERM)"}));
   // The tree carries the record; the body carries the same text.
   ProcessResult file = RunProgram({"git", "--git-dir", git_dir, "show",
-                                   "keelson/audit/prod:records/000000000/000000000003.json"});
+                                   "keelson/audit/prod:records/000000/00/000000000003.json"});
   EXPECT_EQ(file.out, PrettyJson(*finished));
   ProcessResult body = RunProgram({"git", "--git-dir", git_dir, "log", "-1", "--format=%b", "keelson/audit/prod~2"});
   EXPECT_EQ(body.out, PrettyJson(*finished) + "\n");
