@@ -28,6 +28,23 @@ const std::vector<Command>& Commands() {
        "  ID pass|fail FORMAT SIGNER FINGERPRINT REASON\n"
        "Exit 0 when every object passes, 1 when one fails, 2 on usage or input errors.\n",
        RunVerify},
+      {"audit", "Read and verify the audit trail (log, show, verify)",
+       "usage: keelson audit log [--repo PATH] [--env E | --branch B] [--since T]\n"
+       "       keelson audit show [--repo PATH] [--allowed-signers FILE] REV\n"
+       "       keelson audit show [--repo PATH] [--allowed-signers FILE] --env E --seq N\n"
+       "       keelson audit verify [--repo PATH] --allowed-signers FILE [--env E | --branch B]\n"
+       "The agent writes one signed commit per record on keelson/audit/<env>.\n"
+       "  log     a table of the records of one or all environments, oldest first;\n"
+       "          --since takes a time (2026-11-27T10:00:00Z), a date or an age (12h, 7d).\n"
+       "          log does not check signatures.\n"
+       "  show    one record with its commit and signer.\n"
+       "  verify  checks every record: signed by a key in the allowed signers file\n"
+       "          (OpenSSH allowed_signers, as for git's gpg.ssh.allowedSignersFile),\n"
+       "          sequence without gaps, each record naming the one before it, one\n"
+       "          record file added per commit. Exit 1 names the first bad record.\n"
+       "--repo defaults to the current directory; without --env or --branch every\n"
+       "keelson/audit/* branch is read.\n",
+       RunAudit},
       {"version", "Print the version, the git commit and the library versions",
        "usage: keelson version\n", RunVersion},
       {"help", "Show help for keelson or one of its commands", "usage: keelson help [COMMAND]\n", RunHelp},
