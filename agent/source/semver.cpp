@@ -195,7 +195,7 @@ Result<SemVerRange> SemVerRange::Parse(std::string_view text) {
       std::string op = token.substr(0, op_len);
       std::optional<Partial> p =
           ParsePartial(op_len == std::string::npos ? std::string_view() : std::string_view(token).substr(op_len));
-      if (!p || !(op.empty() || op == "=" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=" ||
+      if (!p || op_len == std::string::npos || !(op.empty() || op == "=" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=" ||
                   op == "~" || op == "^" || op == "~>")) {
         return MakeError(ErrorCode::kInvalidInput,
                          "invalid semver range \"" + std::string(text) + "\": cannot read \"" + token + "\"");
