@@ -24,15 +24,20 @@ void StopSignal::Notify() {
   cv_.notify_all();
 }
 
-bool StopSignal::WaitUntil(std::chrono::steady_clock::time_point deadline) const {
+unsigned long StopSignal::generation() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return generation_;
+}
+
+bool StopSignal::WaitUntil(std::chrono::steady_clock::time_point deadline, unsigned long seen) const {
   std::unique_lock<std::mutex> lock(mu_);
-  unsigned long seen = generation_;
   cv_.wait_until(lock, deadline, [&] { return stopped_ || generation_ != seen; });
   return !stopped_ && generation_ == seen && std::chrono::steady_clock::now() >= deadline;
 }
 
-bool SteadyClock::SleepUntil(std::chrono::steady_clock::time_point deadline, const StopSignal& stop) {
-  return stop.WaitUntil(deadline);
+bool SteadyClock::SleepUntil(std::chrono::steady_clock::time_point deadline, const StopSignal& stop,
+                             unsigned long seen) {
+  return stop.WaitUntil(deadline, seen);
 }
 
 SteadyClock& SteadyClock::Instance() {

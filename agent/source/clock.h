@@ -15,8 +15,12 @@ class StopSignal {
  public:
   void Stop();
   bool stopped() const;
-  // Waits until `deadline` or Stop(); true when the deadline came first.
-  bool WaitUntil(std::chrono::steady_clock::time_point deadline) const;
+  // Waits until `deadline`, Stop() or a Notify() after generation `seen`
+  // (take it with generation() before checking what you wait for, so that
+  // no notification is missed); true when the deadline came first.
+  bool WaitUntil(std::chrono::steady_clock::time_point deadline, unsigned long seen) const;
+  bool WaitUntil(std::chrono::steady_clock::time_point deadline) const { return WaitUntil(deadline, generation()); }
+  unsigned long generation() const;
   // Wakes waiters without stopping (they re-check their conditions).
   void Notify();
 
@@ -32,16 +36,22 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual std::chrono::steady_clock::time_point Now() const = 0;
-  // Sleeps until `deadline` unless `stop` is stopped or notified first;
-  // true when the deadline was reached.
-  virtual bool SleepUntil(std::chrono::steady_clock::time_point deadline, const StopSignal& stop) = 0;
+  // Sleeps until `deadline` unless `stop` is stopped, or notified after
+  // generation `seen`, first; true when the deadline was reached.
+  virtual bool SleepUntil(std::chrono::steady_clock::time_point deadline, const StopSignal& stop,
+                          unsigned long seen) = 0;
+  bool SleepUntil(std::chrono::steady_clock::time_point deadline, const StopSignal& stop) {
+    return SleepUntil(deadline, stop, stop.generation());
+  }
 };
 
 // The real clock: std::chrono::steady_clock and condition-variable waits.
 class SteadyClock final : public Clock {
  public:
   std::chrono::steady_clock::time_point Now() const override { return std::chrono::steady_clock::now(); }
-  bool SleepUntil(std::chrono::steady_clock::time_point deadline, const StopSignal& stop) override;
+  using Clock::SleepUntil;
+  bool SleepUntil(std::chrono::steady_clock::time_point deadline, const StopSignal& stop,
+                  unsigned long seen) override;
   static SteadyClock& Instance();
 };
 
