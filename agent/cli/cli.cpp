@@ -45,6 +45,24 @@ const std::vector<Command>& Commands() {
        "--repo defaults to the current directory; without --env or --branch every\n"
        "keelson/audit/* branch is read.\n",
        RunAudit},
+      {"agent", "Run the GitOps agent daemon",
+       "usage: keelson agent --config FILE [--once] [--listen HOST:PORT]\n"
+       "\n"
+       "Keeps the cluster equal to what trusted people committed: fetches the\n"
+       "sources, checks every commit's signature, renders the units the\n"
+       "environment declaration lists, applies them in dependsOn and wave\n"
+       "order with health gates, rolls back failures, watches for drift and\n"
+       "writes the audit trail. SIGTERM drains, SIGHUP reloads the config.\n"
+       "\n"
+       "  --once            one pass, then exit: 0 if every unit is healthy, 1 if not\n"
+       "  --listen H:P      override the config's listen address\n",
+       RunAgent},
+      {"status", "Print each unit's revision, signer, health, drift and last error",
+       "usage: keelson status --config FILE\n"
+       "\n"
+       "Reads the agent's state directory. Exits 1 when a unit is not healthy\n"
+       "or has drifted.\n",
+       RunStatus},
       {"version", "Print the version, the git commit and the library versions",
        "usage: keelson version\n", RunVersion},
       {"help", "Show help for keelson or one of its commands", "usage: keelson help [COMMAND]\n", RunHelp},

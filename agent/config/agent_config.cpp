@@ -15,13 +15,20 @@ namespace {
 
 void ReadSource(const Node& node, FieldReader& parent, std::size_t index, SourceConfig* out) {
   FieldReader r(node, parent.file(), parent.ItemPath("sources", index));
-  r.RejectUnknown({"name", "url", "ref", "interval", "timeout", "auth", "trust", "webhookSecretFile"});
+  r.RejectUnknown({"name", "url", "ref", "interval", "timeout", "auth", "trust", "webhook"});
   r.String("name", &out->name, true);
   r.String("url", &out->url, true);
   r.String("ref", &out->ref);
   r.Duration("interval", &out->interval);
   r.Duration("timeout", &out->timeout);
-  r.String("webhookSecretFile", &out->webhook_secret_file);
+  if (const Node* hook = r.Mapping("webhook")) {
+    FieldReader w(*hook, r.file(), r.ChildPath("webhook"));
+    w.RejectUnknown({"kind", "secretFile"});
+    out->webhook_kind = "generic";
+    w.Enum("kind", &out->webhook_kind, {"github", "gitlab", "gitea", "generic"});
+    w.String("secretFile", &out->webhook_secret_file, true);
+    r.Adopt(w);
+  }
   if (const Node* auth = r.Mapping("auth")) {
     FieldReader a(*auth, r.file(), r.ChildPath("auth"));
     a.RejectUnknown({"sshKeyFile", "knownHostsFile", "username", "passwordFile", "caFile"});

@@ -60,7 +60,11 @@ struct SourceConfig {
   std::chrono::milliseconds timeout{std::chrono::seconds(60)};   // one fetch
   SourceAuth auth;
   SourceTrust trust;
-  std::string webhook_secret_file;  // HMAC secret for push webhooks
+  // Push webhooks at /hooks/<name>: "github" (X-Hub-Signature-256),
+  // "gitlab" (X-Gitlab-Token), "gitea" (X-Gitea-Signature) or "generic"
+  // (HMAC-SHA256 of the body in X-Keelson-Signature-256). Empty: no webhook.
+  std::string webhook_kind;
+  std::string webhook_secret_file;  // the shared secret; at least 16 bytes
 };
 
 struct DeclarationRef {

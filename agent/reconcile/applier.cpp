@@ -156,6 +156,7 @@ bool UnitApplier::WaitHealthy(const Wave& wave, Clock::time_point deadline, Unit
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_.Now());
     if (!clock_.SleepFor(std::min(interval, left))) {
+      result->interrupted = true;
       result->failure = MakeError(ErrorCode::kUnavailable, "stopped while waiting for " + wave.Label() + " to be healthy");
       return false;
     }

@@ -45,6 +45,9 @@ struct UnitResult {
   bool healthy = false;
   // Set when the unit did not become healthy: what failed, where.
   std::optional<Error> failure;
+  // Set when the applier was stopped (shutdown) rather than failing: the
+  // revision is not to be marked bad.
+  bool interrupted = false;
   // The object that failed health, when that is what failed.
   std::optional<manifest::ResourceId> unhealthy_object;
 };

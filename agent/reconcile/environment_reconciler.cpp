@@ -155,13 +155,20 @@ UnitOutcome EnvironmentReconciler::ReconcileUnit(const ReconcileRequest& request
     if (Status s = states_.Save(state); !s && !out.error) out.error = s.error();
     return out;
   };
-  if (state.IsBad(request.revision) && !request.force) {
+  auto source = request.sources.find(unit.source);
+  if (source == request.sources.end() || source->second.snapshot == nullptr) {
+    return finish(UnitStatus::kRenderFailed,
+                  MakeError(ErrorCode::kNotFound, "source \"" + unit.source + "\" is not available"));
+  }
+  const SourceRevision& src = source->second;
+  out.revision = src.revision;
+  if (state.IsBad(src.revision) && !request.force) {
     return finish(UnitStatus::kSkipped,
-                  MakeError(ErrorCode::kCheckFailed, "revision " + request.revision.substr(0, 12) +
+                  MakeError(ErrorCode::kCheckFailed, "revision " + src.revision.substr(0, 12) +
                                                          " failed health before; waiting for a new commit"));
   }
-  out.renderer = renderer_.Describe(*request.snapshot, unit);
-  Result<ObjectList> rendered = renderer_.Render(*request.snapshot, unit);
+  out.renderer = renderer_.Describe(*src.snapshot, unit);
+  Result<ObjectList> rendered = renderer_.Render(*src.snapshot, unit);
   if (!rendered.ok()) return finish(UnitStatus::kRenderFailed, std::move(rendered).error());
   ObjectList objects = std::move(rendered).value();
   if (Status s = Prepare(unit, &objects); !s) return finish(UnitStatus::kRenderFailed, std::move(s).error());
@@ -178,7 +185,7 @@ UnitOutcome EnvironmentReconciler::ReconcileUnit(const ReconcileRequest& request
       return finish(UnitStatus::kDenied, MakeError(ErrorCode::kCheckFailed, "denied by policy: " + why));
     }
   }
-  if (!request.force && state.applied_revision == request.revision && state.health == "Healthy") {
+  if (!request.force && state.applied_revision == src.revision && state.health == "Healthy") {
     return finish(UnitStatus::kUnchanged, std::nullopt);
   }
   Result<std::vector<Wave>> waves = PlanWaves(objects);
@@ -194,8 +201,8 @@ UnitOutcome EnvironmentReconciler::ReconcileUnit(const ReconcileRequest& request
   if (options_.on_wave) ao.on_wave = [&](const WaveResult& w) { options_.on_wave(unit.name, w); };
   UnitApplier applier(client_, clock_, ao);
   const Inventory* prev = previous->has_value() ? &**previous : nullptr;
-  state.applied_revision = request.revision;
-  state.signer = request.signer;
+  state.applied_revision = src.revision;
+  state.signer = src.signer;
   state.health = "Progressing";
   (void)states_.Save(state);
   (void)states_.SaveObjects(unit.name, "applied", objects);
@@ -204,16 +211,21 @@ UnitOutcome EnvironmentReconciler::ReconcileUnit(const ReconcileRequest& request
   if (result.healthy) {
     // The new inventory is what this revision rendered; objects still
     // pending prune after a failure stay listed so they are tried again.
-    Inventory inv{unit.name, request.revision, ObjectIds(*waves)};
+    Inventory inv{unit.name, src.revision, ObjectIds(*waves)};
     if (Status s = inventory_.Save(inv); !s) return finish(UnitStatus::kFailed, std::move(s).error());
-    state.healthy_revision = request.revision;
+    state.healthy_revision = src.revision;
     state.health = "Healthy";
     (void)states_.SaveObjects(unit.name, "healthy", objects);
     return finish(UnitStatus::kApplied, std::nullopt);
   }
+  if (result.interrupted) {
+    // Shutdown in the middle of a wave: leave the unit Progressing so the
+    // next start applies the same revision again.
+    return finish(UnitStatus::kFailed, result.failure);
+  }
   // Remember what this failed revision created, so a rollback prunes it.
   if (prev != nullptr || !result.waves.empty()) {
-    Inventory merged{unit.name, request.revision, {}};
+    Inventory merged{unit.name, src.revision, {}};
     std::set<manifest::ResourceId> seen;
     if (prev != nullptr) {
       for (const manifest::ResourceId& id : prev->objects) {
@@ -228,9 +240,9 @@ UnitOutcome EnvironmentReconciler::ReconcileUnit(const ReconcileRequest& request
     (void)inventory_.Save(merged);
   }
   state.health = "Failed";
-  if (!state.IsBad(request.revision)) state.bad_revisions.push_back(request.revision);
+  if (!state.IsBad(src.revision)) state.bad_revisions.push_back(src.revision);
   if (unit.rollback == config::RollbackMode::kAuto && !state.healthy_revision.empty() &&
-      state.healthy_revision != request.revision) {
+      state.healthy_revision != src.revision) {
     Rollback(unit, &state, &out);
     return finish(out.rollback && out.rollback->healthy ? UnitStatus::kRolledBack : UnitStatus::kFailed,
                   result.failure);

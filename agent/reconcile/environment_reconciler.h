@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,7 @@ const char* UnitStatusName(UnitStatus status);
 
 struct UnitOutcome {
   std::string unit;
+  std::string revision;  // of the unit's source
   UnitStatus status = UnitStatus::kApplied;
   std::string renderer;
   std::vector<manifest::ResourceId> objects;   // rendered, in apply order
@@ -65,10 +67,17 @@ struct GateVerdict {
 };
 using UnitGate = std::function<GateVerdict(const config::UnitSpec&, const manifest::ObjectList&)>;
 
-struct ReconcileRequest {
+// One source at the revision this reconcile uses.
+struct SourceRevision {
   std::string revision;
   std::string signer;  // who signed the revision, for state and records
   const manifest::FileSystem* snapshot = nullptr;
+};
+
+struct ReconcileRequest {
+  std::string revision;  // of the source holding the declaration
+  // Every source a unit names, by source name.
+  std::map<std::string, SourceRevision> sources;
   const config::EnvironmentSpec* environment = nullptr;
   // Apply even units already healthy at this revision (drift correction,
   // manual resync).

@@ -49,8 +49,7 @@ struct Fixture {
     EnvironmentReconciler r(cluster, clock, renderer, inventory, states, options);
     ReconcileRequest req;
     req.revision = revision;
-    req.signer = "alice@example.com";
-    req.snapshot = &fs;
+    req.sources["repo"] = SourceRevision{revision, "alice@example.com", &fs};
     req.environment = &env;
     return r.Reconcile(req);
   }
