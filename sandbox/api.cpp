@@ -954,6 +954,20 @@ SandboxApi::WriteResult SandboxApi::Admit(const ResourceType& type, const std::s
     }
   }
   object = Defaulted(type, std::move(object));
+  // Typed API objects drop empty maps and lists marked omitempty; the
+  // metadata ones (and ConfigMap/Secret data) are what clients notice.
+  for (const char* k : {"labels", "annotations", "finalizers", "ownerReferences"}) {
+    auto it = object["metadata"].find(k);
+    if (it != object["metadata"].end() && (it->is_null() || (it->is_structured() && it->empty()))) {
+      object["metadata"].erase(it);
+    }
+  }
+  if (type.kind == "ConfigMap" || type.kind == "Secret") {
+    for (const char* k : {"data", "binaryData"}) {
+      auto it = object.find(k);
+      if (it != object.end() && (it->is_null() || (it->is_object() && it->empty()))) object.erase(it);
+    }
+  }
   if (before != nullptr && type.sets_generation && subresource.empty() && !(SpecOf(*before) == SpecOf(object))) {
     std::int64_t generation = 1;
     const Json& g = (*before)["metadata"]["generation"];
