@@ -198,6 +198,126 @@ Json SpecOf(const Json& object) {
   return copy;
 }
 
+bool IsStringMap(const Json& value) {
+  if (!value.is_object()) return false;
+  for (const Json& v : value) {
+    if (!v.is_string()) return false;
+  }
+  return true;
+}
+
+// The type checks a real server's schema would make on the fields the
+// sandbox itself reads (metadata, replicas, pod templates), so that a
+// malformed object is refused with 422 instead of reaching the controllers.
+// Returns "field: message" or "".
+std::string ValidationProblem(const ResourceType& type, const Json& object) {
+  const Json& metadata = object["metadata"];
+  for (const char* k : {"name", "namespace", "generateName", "resourceVersion", "uid"}) {
+    const Json* v = Field(metadata, k);
+    if (v != nullptr && !v->is_string()) return std::string("metadata.") + k + ": must be a string";
+  }
+  for (const char* k : {"labels", "annotations"}) {
+    const Json* v = Field(metadata, k);
+    if (v != nullptr && !v->is_null() && !IsStringMap(*v)) {
+      return std::string("metadata.") + k + ": must be a map of strings";
+    }
+  }
+  if (const Json* f = Field(metadata, "finalizers"); f != nullptr && !f->is_null()) {
+    if (!f->is_array()) return "metadata.finalizers: must be a list of strings";
+    for (const Json& item : *f) {
+      if (!item.is_string()) return "metadata.finalizers: must be a list of strings";
+    }
+  }
+  if (const Json* m = Field(metadata, "managedFields"); m != nullptr && !m->is_null() && !m->is_array()) {
+    return "metadata.managedFields: must be a list";
+  }
+  const Json* status = Field(object, "status");
+  if (status != nullptr && !status->is_null() && !status->is_object()) return "status: must be an object";
+  if (status != nullptr && status->is_object()) {
+    if (const Json* c = Field(*status, "conditions"); c != nullptr && !c->is_null()) {
+      if (!c->is_array()) return "status.conditions: must be a list";
+      for (const Json& item : *c) {
+        if (!item.is_object()) return "status.conditions: items must be objects";
+      }
+    }
+  }
+  if (type.custom) return "";
+  const Json* spec = Field(object, "spec");
+  if (spec != nullptr && !spec->is_null() && !spec->is_object()) return "spec: must be an object";
+  if (spec == nullptr || !spec->is_object()) return "";
+  for (const char* k : {"replicas", "completions", "parallelism", "backoffLimit", "revisionHistoryLimit",
+                        "progressDeadlineSeconds"}) {
+    const Json* v = Field(*spec, k);
+    if (v != nullptr && !v->is_null() && (!v->is_number_integer() || v->get<std::int64_t>() < 0)) {
+      return std::string("spec.") + k + ": must be a non-negative integer";
+    }
+  }
+  for (const char* k : {"suspend"}) {
+    const Json* v = Field(*spec, k);
+    if (v != nullptr && !v->is_null() && !v->is_boolean()) return std::string("spec.") + k + ": must be a boolean";
+  }
+  const Json* pod = nullptr;
+  std::string where = "spec.template.spec";
+  if (const Json* t = Field(*spec, "template"); t != nullptr && !t->is_null()) {
+    if (!t->is_object()) return "spec.template: must be an object";
+    pod = Field(*t, "spec");
+  }
+  if (type.kind == "CronJob") {
+    const Json* job = Field(*spec, "jobTemplate");
+    const Json* job_spec = job != nullptr ? Field(*job, "spec") : nullptr;
+    const Json* t = job_spec != nullptr ? Field(*job_spec, "template") : nullptr;
+    pod = t != nullptr ? Field(*t, "spec") : nullptr;
+    where = "spec.jobTemplate.spec.template.spec";
+  }
+  if (pod != nullptr && !pod->is_null()) {
+    if (!pod->is_object()) return where + ": must be an object";
+    for (const char* list : {"containers", "initContainers"}) {
+      const Json* containers = Field(*pod, list);
+      if (containers == nullptr || containers->is_null()) continue;
+      if (!containers->is_array()) return where + "." + list + ": must be a list";
+      for (const Json& c : *containers) {
+        if (!c.is_object()) return where + "." + list + ": items must be objects";
+        for (const char* k : {"name", "image", "imagePullPolicy"}) {
+          const Json* v = Field(c, k);
+          if (v != nullptr && !v->is_string()) return where + "." + list + "[]." + k + ": must be a string";
+        }
+        if (const Json* ports = Field(c, "ports"); ports != nullptr && !ports->is_null()) {
+          if (!ports->is_array()) return where + "." + list + "[].ports: must be a list";
+          for (const Json& p : *ports) {
+            if (!p.is_object()) return where + "." + list + "[].ports: items must be objects";
+          }
+        }
+      }
+    }
+  }
+  if (type.kind == "Service") {
+    for (const char* k : {"type", "clusterIP", "sessionAffinity"}) {
+      const Json* v = Field(*spec, k);
+      if (v != nullptr && !v->is_null() && !v->is_string()) return std::string("spec.") + k + ": must be a string";
+    }
+    if (const Json* ports = Field(*spec, "ports"); ports != nullptr && !ports->is_null()) {
+      if (!ports->is_array()) return "spec.ports: must be a list";
+      for (const Json& p : *ports) {
+        if (!p.is_object()) return "spec.ports: items must be objects";
+      }
+    }
+  }
+  if (type.kind == "Deployment" || type.kind == "StatefulSet" || type.kind == "DaemonSet") {
+    for (const char* k : {"strategy", "updateStrategy"}) {
+      const Json* v = Field(*spec, k);
+      if (v == nullptr || v->is_null()) continue;
+      if (!v->is_object()) return std::string("spec.") + k + ": must be an object";
+      const Json* t = Field(*v, "type");
+      if (t != nullptr && !t->is_string()) return std::string("spec.") + k + ".type: must be a string";
+      const Json* r = Field(*v, "rollingUpdate");
+      if (r != nullptr && !r->is_null() && !r->is_object()) {
+        return std::string("spec.") + k + ".rollingUpdate: must be an object";
+      }
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string FormatTime(std::chrono::system_clock::time_point t) {
@@ -953,6 +1073,11 @@ SandboxApi::WriteResult SandboxApi::Admit(const ResourceType& type, const std::s
       return w;
     }
   }
+  if (std::string problem = ValidationProblem(type, object); !problem.empty()) {
+    std::size_t colon = problem.find(": ");
+    w.error = Invalid(type, name, problem.substr(0, colon), problem.substr(colon + 2));
+    return w;
+  }
   object = Defaulted(type, std::move(object));
   // Typed API objects drop empty maps and lists marked omitempty; the
   // metadata ones (and ConfigMap/Secret data) are what clients notice.
@@ -970,8 +1095,8 @@ SandboxApi::WriteResult SandboxApi::Admit(const ResourceType& type, const std::s
   }
   if (before != nullptr && type.sets_generation && subresource.empty() && !(SpecOf(*before) == SpecOf(object))) {
     std::int64_t generation = 1;
-    const Json& g = (*before)["metadata"]["generation"];
-    if (g.is_number_integer()) generation = g.get<std::int64_t>();
+    const Json* g = Field((*before)["metadata"], "generation");
+    if (g != nullptr && g->is_number_integer()) generation = g->get<std::int64_t>();
     object["metadata"]["generation"] = generation + 1;
   }
   if (track_fields) {

@@ -3,6 +3,7 @@
 // terminating namespaces empty themselves, and the garbage-collector
 // finalizers (foregroundDeletion, orphan) are released since the sandbox
 // runs no dependents.
+#include <cstdio>
 #include <functional>
 
 #include "sandbox/api.h"
@@ -100,10 +101,22 @@ void SandboxApi::RunControllers() {
   });
   for (const Work& w : workloads) {
     const Json* object = store_.Get(w.type->StorageKey(), w.ns, w.name);
-    if (object != nullptr) ReconcileWorkload(*w.type, Json(*object));
+    if (object == nullptr) continue;
+    try {
+      ReconcileWorkload(*w.type, Json(*object));
+    } catch (const std::exception& e) {
+      // Objects are validated on write, so this is a bug; one bad object
+      // must still not stop the others or the server.
+      std::fprintf(stderr, "keelson sandbox: controller skipped %s/%s: %s\n", w.ns.c_str(), w.name.c_str(),
+                   e.what());
+    }
   }
   (void)now_text;
-  ReconcileNamespaces();
+  try {
+    ReconcileNamespaces();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "keelson sandbox: namespace controller: %s\n", e.what());
+  }
 }
 
 void SandboxApi::ReconcileWorkload(const ResourceType& type, const Json& object) {

@@ -400,10 +400,19 @@ ApplyOutcome ServerSideApply(const Json& live, const Json& config, const std::st
   for (const FieldPath& p : previous) {
     if (config_set.count(p) == 0 && others.count(p) == 0) removals.push_back(p);
   }
-  // Deepest first, so an item's fields go before the item.
+  // Shallowest first: a removed list item takes its fields with it, and
+  // emptying an item first would leave it without the key that finds it.
   std::sort(removals.begin(), removals.end(),
-            [](const FieldPath& a, const FieldPath& b) { return a.size() > b.size(); });
-  for (const FieldPath& p : removals) RemovePath(result, p, custom);
+            [](const FieldPath& a, const FieldPath& b) { return a.size() < b.size(); });
+  std::vector<FieldPath> removed;
+  for (const FieldPath& p : removals) {
+    bool under_removed = std::any_of(removed.begin(), removed.end(), [&](const FieldPath& r) {
+      return r.size() < p.size() && std::equal(r.begin(), r.end(), p.begin());
+    });
+    if (under_removed) continue;
+    RemovePath(result, p, custom);
+    removed.push_back(p);
+  }
 
   Json body = config;
   if (body.contains("metadata") && body["metadata"].is_object()) {
