@@ -8,6 +8,15 @@
 
 namespace keelson::manifest {
 
+Node::Node() = default;
+Node::~Node() = default;
+Node::Node(const Node&) = default;
+Node::Node(Node&&) noexcept = default;
+Node& Node::operator=(const Node&) = default;
+Node& Node::operator=(Node&&) noexcept = default;
+
+Node Node::Null() { return Node(); }
+
 Node Node::Bool(bool v) {
   Node n;
   n.type_ = Type::kBool;

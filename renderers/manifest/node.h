@@ -27,8 +27,14 @@ class Node {
   enum class Type : std::uint8_t { kNull, kBool, kInt, kFloat, kString, kSequence, kMapping };
   struct Entry;
 
-  Node() = default;  // null
-  static Node Null() { return Node(); }
+  // Special members are defined out of line, where Entry is complete.
+  Node();  // null
+  ~Node();
+  Node(const Node&);
+  Node(Node&&) noexcept;
+  Node& operator=(const Node&);
+  Node& operator=(Node&&) noexcept;
+  static Node Null();
   static Node Bool(bool v);
   static Node Int(std::int64_t v);
   static Node Float(double v);

@@ -66,6 +66,9 @@ std::string EmitYaml(const Node& node, const EmitOptions& options = {});
 // Documents joined by "---\n", as `kubectl kustomize` prints them.
 std::string EmitYamlStream(const std::vector<Node>& documents, const EmitOptions& options = {});
 
+// Whether text is well-formed UTF-8 (no overlongs, no surrogates).
+bool IsValidUtf8(std::string_view text);
+
 // go-yaml v2's ordering of map keys, exposed for renderers that sort the same
 // way.
 bool GoYamlKeyLess(std::string_view a, std::string_view b);

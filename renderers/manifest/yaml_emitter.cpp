@@ -33,7 +33,7 @@ int DecodeUtf8(std::string_view s, std::size_t i, char32_t* cp) {
   return len;
 }
 
-bool ValidUtf8(std::string_view s) {
+bool ValidUtf8Impl(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     auto b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) {
@@ -352,8 +352,21 @@ class Writer {
   void Mapping(const Node& map, int indent) {
     for (const Node::Entry* e : Ordered(map)) {
       Indent(indent);
-      Scalar(e->key, indent + 2, /*simple_key=*/true);
-      Indicator(":", false);
+      // go-yaml writes keys over 128 bytes or spanning lines as complex
+      // keys: "? key" on one line, ": value" on the next.
+      bool simple = e->key.size() <= 128 && e->key.find_first_of("\r\n") == std::string::npos &&
+                    e->key.find("\xC2\x85") == std::string::npos &&
+                    e->key.find("\xE2\x80\xA8") == std::string::npos &&
+                    e->key.find("\xE2\x80\xA9") == std::string::npos;
+      if (simple) {
+        Scalar(e->key, indent + 2, /*simple_key=*/true);
+        Indicator(":", false);
+      } else {
+        Indicator("?", true);
+        Scalar(e->key, indent + 2, /*simple_key=*/false);
+        Indent(indent);
+        Indicator(":", true);
+      }
       Value(e->value, indent, /*in_mapping=*/true);
     }
   }
@@ -418,7 +431,7 @@ class Writer {
   }
 
   void Scalar(const std::string& value, int indent, bool simple_key) {
-    if (!ValidUtf8(value)) {
+    if (!ValidUtf8Impl(value)) {
       // go-yaml writes invalid UTF-8 as base64 under a !!binary tag.
       Indicator("!!binary", true);
       Plain(Base64(value), indent, !simple_key);
@@ -623,6 +636,8 @@ bool IsLetterRune(char32_t c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c 
 bool IsDigitRune(char32_t c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
+
+bool IsValidUtf8(std::string_view text) { return ValidUtf8Impl(text); }
 
 bool GoYamlKeyLess(std::string_view as, std::string_view bs) {
   bool ascii = true;

@@ -9,7 +9,6 @@
 #include <cmath>
 #include <limits>
 #include <map>
-#include <regex>
 #include <sstream>
 
 #include "renderers/manifest/yaml.h"
@@ -154,6 +153,54 @@ namespace {
 
 constexpr const char* kStrTag = "tag:yaml.org,2002:str";
 
+// yaml-cpp turns the escapes \N and \_ into the single bytes 0x85 and 0xA0
+// instead of their UTF-8 encodings; the input was checked to be UTF-8, so
+// such stray bytes can only come from there.
+std::string RepairEscapes(const std::string& value) {
+  if (IsValidUtf8(value)) return value;
+  std::string out;
+  out.reserve(value.size() + 4);
+  for (std::size_t i = 0; i < value.size();) {
+    auto b = static_cast<unsigned char>(value[i]);
+    std::size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+    if (len > 0 && i + len <= value.size() && IsValidUtf8(std::string_view(value).substr(i, len))) {
+      out.append(value, i, len);
+      i += len;
+    } else {
+      out += static_cast<char>(0xC0 | (b >> 6));
+      out += static_cast<char>(0x80 | (b & 0x3F));
+      ++i;
+    }
+  }
+  return out;
+}
+
+// The input must be UTF-8 without control characters other than tab, line
+// feed and carriage return, as go-yaml requires. (yaml-cpp would otherwise
+// guess UTF-16 from a NUL byte and read garbage.)
+Status CheckInputText(std::string_view text, const std::string& file) {
+  int line = 1, column = 1;
+  for (std::size_t i = 0; i < text.size();) {
+    auto b = static_cast<unsigned char>(text[i]);
+    std::size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > text.size() || (len > 1 && !IsValidUtf8(text.substr(i, len)))) {
+      return MakeError(ErrorCode::kInvalidInput, "invalid UTF-8 in YAML input", Location{file, line, column, {}});
+    }
+    if (len == 1 && b < 0x20 && b != '\t' && b != '\n' && b != '\r') {
+      return MakeError(ErrorCode::kInvalidInput, "control character in YAML input",
+                       Location{file, line, column, {}});
+    }
+    if (b == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += len;
+  }
+  return Status::Ok();
+}
+
 Mark ToMark(const YAML::Mark& m) { return Mark{m.line + 1, m.column + 1}; }
 
 struct StopParsing {
@@ -203,7 +250,7 @@ class TreeBuilder : public YAML::EventHandler {
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
     if (AwaitingKey()) {
-      SetKey(value, mark, tag == "?");
+      SetKey(RepairEscapes(value), mark, tag == "?");
       if (anchor != 0) anchors_[anchor] = Anchored{Node::String(value), 1, value.size()};
       return;
     }
@@ -281,7 +328,7 @@ class TreeBuilder : public YAML::EventHandler {
   Node TypedScalar(const std::string& tag, const std::string& value, const YAML::Mark& mark) {
     Charge(1, value.size(), mark);
     if (tag == "?") return ResolvePlainScalar(value, options_.schema);
-    if (tag == "!" || tag == kStrTag) return Node::String(value);
+    if (tag == "!" || tag == kStrTag) return Node::String(RepairEscapes(value));
     if (tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:float" ||
         tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null") {
       Node n = ResolvePlainScalar(value, options_.schema);
@@ -389,13 +436,22 @@ Result<std::vector<Node>> ParseYamlStream(std::string_view text, const ParseOpti
   }
   // A UTF-8 byte order mark is allowed at the start, as in Go's YAML readers.
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  if (Status s = CheckInputText(text, options.file); !s) return std::move(s).error();
   std::istringstream in{std::string(text)};
   std::vector<Node> documents;
   try {
     YAML::Parser parser(in);
     TreeBuilder builder(options);
+    // Every real document takes at least a few bytes of input; more
+    // documents than that means the parser stopped making progress on
+    // malformed input, which must end in an error rather than a hang.
+    const std::size_t max_documents = text.size() / 2 + 2;
     while (parser.HandleNextDocument(builder)) {
       documents.push_back(builder.TakeRoot());
+      if (documents.size() > max_documents) {
+        return MakeError(ErrorCode::kInvalidInput, "invalid YAML: the parser stopped making progress",
+                         Location{options.file, 0, 0, {}});
+      }
     }
   } catch (const StopParsing& stop) {
     return stop.error;

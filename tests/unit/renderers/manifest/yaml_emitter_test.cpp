@@ -150,3 +150,20 @@ TEST(YamlEmitter, InvalidUtf8BecomesBinary) {
 
 }  // namespace
 }  // namespace keelson::manifest
+
+namespace keelson::manifest {
+namespace {
+
+TEST(YamlEmitter, LongKeysBecomeComplexKeys) {
+  Node n = Node::Mapping();
+  std::string key(130, 'k');
+  n.Set(key, Node::String("v"));
+  std::string out = EmitYaml(n);
+  EXPECT_EQ(out, "? " + key + "\n: v\n");
+  Result<Node> back = ParseYaml(out, ParseOptions{});
+  ASSERT_TRUE(back.ok()) << back.error().ToString();
+  EXPECT_EQ(*back, n);
+}
+
+}  // namespace
+}  // namespace keelson::manifest

@@ -116,6 +116,28 @@ TEST(YamlParser, RefusesOversizedInput) {
   EXPECT_EQ(e.code, ErrorCode::kLimitExceeded);
 }
 
+// Found by fuzz_yaml: yaml-cpp kept reporting empty documents for this input
+// forever; the parser must give up with an error instead of hanging.
+TEST(YamlParser, RegressionEndlessDocumentsEndInAnError) {
+  const std::string input("\x2c\x61\x3a\x20\x26\x61\x20\x5b\x31\x2c\x20\x32\x3a\x20\x2a\x61\x0a\x3a\x3a\x4b\x4b\x4b\x4b\x4b\x4b\x4b\x4b\x4b\x4b\x4b\x4b\x4b\x4b\x4b\x4b\x4b\x4b\x4b\x4b\x4b\x0a\x20\x20\x3c\x3c\x3a\x20\x7b\x78\xd5\x1f\x3a\x20\x31\x7d\x0a\x20\x20\xc7\x3a\x79\x3a\x20\x22\x79\x2b\x73\x22\x0a", 69);
+  ParseOptions options;
+  Result<std::vector<Node>> r = ParseYamlStream(input, options);
+  EXPECT_FALSE(r.ok());
+}
+
+TEST(YamlParser, RefusesControlCharactersAndInvalidUtf8) {
+  Error nul = ParseError(std::string("a: 1\nb: x\0y\n", 12));
+  EXPECT_EQ(nul.where.line, 2);
+  EXPECT_EQ(nul.where.column, 5);
+  Error bad = ParseError("a: \xff\n");
+  EXPECT_NE(bad.message.find("UTF-8"), std::string::npos);
+}
+
+TEST(YamlParser, DecodesNextLineAndNbspEscapesAsUtf8) {
+  Node n = Parse("a: \"x\\Ny\\_z\"\n");
+  EXPECT_EQ(n.Find("a")->AsString(), "x\xC2\x85y\xC2\xA0z");
+}
+
 TEST(YamlParser, KeepsUnicode) {
   Node n = Parse("name: \"héllo 世界 😀\"\n");
   EXPECT_EQ(n.Find("name")->AsString(), "héllo 世界 😀");
