@@ -47,6 +47,7 @@ int RunAgent(const Invocation& inv) {
     while (!stopping) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
+      if (stopping) break;
       daemon::Agent* agent = current.load();
       if (sig == SIGHUP) {
         spdlog::info("SIGHUP: reloading {}", config_file);

@@ -40,7 +40,7 @@ int RunStatus(const Invocation& inv) {
     all_good = all_good && s->health == "Healthy" && s->drifted_objects == 0;
   }
   if (units.empty()) inv.out << "(no unit has been reconciled yet in " << cfg->state_dir << ")\n";
-  return all_good ? kExitOk : kExitCheckFailed;
+  return all_good && !units.empty() ? kExitOk : kExitCheckFailed;
 }
 
 }  // namespace keelson::cli

@@ -668,7 +668,12 @@ void Agent::Impl::CheckDrift() {
     }
   }
   if (!detected.objects.empty()) Record(std::move(detected));
-  if (!corrected.objects.empty()) Record(std::move(corrected));
+  if (!corrected.objects.empty()) {
+    corrected.reconcile_id = "drift-" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                           std::chrono::system_clock::now().time_since_epoch())
+                                                           .count());
+    Record(std::move(corrected));
+  }
 }
 
 json Agent::Impl::StatusJson() const {

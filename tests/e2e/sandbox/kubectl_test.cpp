@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "renderers/manifest/yaml.h"
-#include "tests/e2e/sandbox/background_process.h"
+#include "tests/testing/background_process.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 

@@ -1,4 +1,4 @@
-#include "tests/e2e/sandbox/background_process.h"
+#include "tests/testing/background_process.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -94,6 +94,14 @@ int BackgroundProcess::Stop(std::chrono::milliseconds timeout) {
   }
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void BackgroundProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
 }
 
 }  // namespace keelson::testing

@@ -32,6 +32,9 @@ class BackgroundProcess {
   // Sends SIGTERM and waits up to `timeout` for the exit; returns the exit
   // code (-1 when it had to be killed or did not exit normally).
   int Stop(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // SIGKILL and reap, as a crash would end it.
+  void Kill();
+  pid_t pid() const { return pid_; }
 
  private:
   void ReadAvailable(int timeout_ms);
