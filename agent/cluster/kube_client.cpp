@@ -80,7 +80,7 @@ Result<Node> ParseBody(const std::string& what, const HttpResponse& response) {
   if (!parsed) {
     return MakeError(ErrorCode::kUnavailable, what + ": malformed response from the server: " + parsed.error().message);
   }
-  if (!parsed->IsMapping()) return MakeError(ErrorCode::kUnavailable, what + ": response is not a JSON object");
+  if (!parsed->IsMapping()) return MakeError(ErrorCode::kUnavailable, what + ": malformed response from the server: not a JSON object");
   return parsed;
 }
 
