@@ -16,6 +16,22 @@ const std::vector<Command>& Commands() {
        "plain manifests renders every *.yaml, *.yml and *.json file under it in\n"
        "path order.\n",
        RunRender},
+      {"sandbox", "Run a local Kubernetes API server for rehearsals and tests",
+       "usage: keelson sandbox --state-dir DIR [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]\n"
+       "                       [--token TOKEN | --token-file FILE] [--kubeconfig-out FILE]\n"
+       "                       [--rollout-delay DURATION] [--fail-images PATTERN[,PATTERN...]]\n"
+       "                       [--fault-latency DURATION] [--fault-error-rate R] [--fault-throttle-rate R]\n"
+       "                       [--fault-retry-after SECONDS] [--fault-drop-rate R] [--fault-seed N]\n"
+       "                       [--fault-path-prefix PATH] [--bookmark-interval DURATION] [--watch-history N]\n"
+       "\n"
+       "Serves the Kubernetes API (discovery, OpenAPI v3, CRUD, server-side apply,\n"
+       "watch, CRDs) on HOST:PORT (default 127.0.0.1:0, a free port) and prints the\n"
+       "bound address as the first line on stdout. Objects and the resourceVersion\n"
+       "counter persist in DIR/state.json. Workloads become ready after\n"
+       "--rollout-delay (default 1s); images matching --fail-images never do.\n"
+       "Faults can be changed at run time with PUT /sandbox/faults; GET\n"
+       "/sandbox/requests lists every request served. SIGINT/SIGTERM save and stop.\n",
+       RunSandbox},
       {"version", "Print the version, the git commit and the library versions",
        "usage: keelson version\n", RunVersion},
       {"help", "Show help for keelson or one of its commands", "usage: keelson help [COMMAND]\n", RunHelp},
