@@ -59,12 +59,12 @@ class Sandbox : public ::testing::Test {
     ASSERT_EQ(cert.exit_code, 0) << cert.err;
     port_ = testing::FreeLoopbackPort();
     kubeconfig_ = dir_.path() + "/kubeconfig";
-    process_ = std::make_unique<testing::BackgroundProcess>(
-        std::vector<std::string>{KEELSON_BINARY, "sandbox", "--listen", "127.0.0.1:" + std::to_string(port_),
-                                 "--state-dir", dir_.path() + "/state", "--token", "test-token", "--kubeconfig-out",
-                                 kubeconfig_, "--tls-cert", dir_.path() + "/tls.crt", "--tls-key",
-                                 dir_.path() + "/tls.key"},
-        dir_.path() + "/sandbox.log");
+    std::vector<std::string> argv = {KEELSON_BINARY, "sandbox", "--listen", "127.0.0.1:" + std::to_string(port_),
+                                     "--state-dir", dir_.path() + "/state", "--token", "test-token", "--kubeconfig-out",
+                                     kubeconfig_, "--tls-cert", dir_.path() + "/tls.crt", "--tls-key",
+                                     dir_.path() + "/tls.key"};
+    for (const std::string& extra : ExtraArgs()) argv.push_back(extra);
+    process_ = std::make_unique<testing::BackgroundProcess>(argv, dir_.path() + "/sandbox.log");
     struct stat st;
     bool up = Eventually([&] { return stat(kubeconfig_.c_str(), &st) == 0 && testing::WaitForPort(port_, 100ms); }, 15s);
     ASSERT_TRUE(up) << "sandbox did not start: " << keelson::testing::ReadFileOrDie(dir_.path() + "/sandbox.log");
@@ -82,6 +82,8 @@ class Sandbox : public ::testing::Test {
     ASSERT_TRUE(client.ok()) << client.error().ToString();
     client_ = std::move(*client);
   }
+
+  virtual std::vector<std::string> ExtraArgs() const { return {}; }
 
   // PUT /sandbox/faults: replaces the fault configuration.
   void SetFaults(const std::string& json) {
@@ -250,6 +252,67 @@ TEST_F(Sandbox, WatchSeesChangesAndResumes) {
   EXPECT_EQ(modified.load(), 3);
   EXPECT_EQ(resets.load(), 1);
   EXPECT_GE(client_->metrics().Count("watch", "200"), 2u);
+}
+
+// A sandbox that keeps only a few past events, so old versions are Gone.
+class SandboxShortHistory : public Sandbox {
+ protected:
+  std::vector<std::string> ExtraArgs() const override { return {"--watch-history", "3"}; }
+};
+
+TEST_F(SandboxShortHistory, WatchFromAVersionTooOldRelists) {
+  MustApply(kNamespace);
+  Node first = MustApply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: h, namespace: shop}\ndata: {n: '0'}\n");
+  std::string old_version = first.FindPath({"metadata", "resourceVersion"})->AsString();
+  for (int i = 1; i <= 8; ++i) {
+    MustApply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: h, namespace: shop}\ndata: {n: '" + std::to_string(i) +
+              "'}\n");
+  }
+  WatchOptions options;
+  options.namespace_ = "shop";
+  options.resource_version = old_version;
+  std::string seen;
+  Status s = client_->Watch({"", "v1", "ConfigMap"}, options, [&seen](const WatchEvent& e) {
+    if (e.type != WatchEventType::kReset) return true;
+    for (const Node& item : e.items) {
+      if (NameOf(item) == "h") seen = item.FindPath({"data", "n"})->AsString();
+    }
+    return false;
+  });
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_EQ(seen, "8");  // the relist shows the current state
+}
+
+// Images matching --fail-images never become ready: the rollout is
+// reported Failed with the controller's reason.
+class SandboxFailingImages : public Sandbox {
+ protected:
+  std::vector<std::string> ExtraArgs() const override {
+    return {"--fail-images", "*:broken", "--rollout-delay", "300ms"};
+  }
+};
+
+TEST_F(SandboxFailingImages, StuckRolloutIsFailed) {
+  MustApply(kNamespace);
+  MustApply(R"(apiVersion: apps/v1
+kind: Deployment
+metadata: {name: bad, namespace: shop}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: bad}}
+  template:
+    metadata: {labels: {app: bad}}
+    spec: {containers: [{name: app, image: "registry.example/app:broken"}]}
+)");
+  Health last;
+  bool failed = Eventually([&] {
+    Result<Node> live = client_->GetStatus({"apps", "v1", "Deployment", "shop", "bad"});
+    if (!live.ok()) return false;
+    last = AssessHealth(*live);
+    return last.state == HealthState::kFailed;
+  });
+  EXPECT_TRUE(failed) << HealthStateName(last.state) << ": " << last.reason;
+  EXPECT_NE(last.reason.find("ProgressDeadlineExceeded"), std::string::npos) << last.reason;
 }
 
 TEST_F(Sandbox, DeploymentRollsOutToHealthy) {
