@@ -83,7 +83,9 @@ struct WatchOptions {
   std::string resource_version;
   bool allow_bookmarks = true;
   // Server-side timeout of one watch request; the client reconnects after
-  // it from the last version seen.
+  // it from the last version seen. With bookmarks allowed, a stream silent
+  // for longer than ClientOptions::watch_idle_timeout counts as broken and
+  // is reconnected; without them only a silence beyond this timeout does.
   int timeout_seconds = 300;
   // Checked between events and reconnections; set it to stop the watch
   // from another thread (the current request ends at its next chunk or

@@ -383,11 +383,16 @@ Result<std::unique_ptr<HttpTransport>> MakeHttpTransport(const ConnectionConfig&
       tls->use_private_key(asio::buffer(config.client_key_pem), asio::ssl::context::pem, ec);
       if (ec) return fail("client-key", "not a PEM private key matching the certificate: " + ec.message());
     }
-  } else if (!config.bearer_token.empty()) {
-    spdlog::warn("cluster {}: sending a bearer token over plain HTTP ({})", config.server, config.source);
+  }
+  ConnectionConfig used = config;
+  if (!url->tls && !used.bearer_token.empty()) {
+    // As kubectl does: a token sent in clear text is a token given away.
+    spdlog::warn("cluster {}: not sending the bearer token from {} over plain HTTP; use https", config.server,
+                 config.source);
+    used.bearer_token.clear();
   }
   return std::unique_ptr<HttpTransport>(
-      std::make_unique<BeastTransport>(config, std::move(*url), std::move(tls), options));
+      std::make_unique<BeastTransport>(std::move(used), std::move(*url), std::move(tls), options));
 }
 
 }  // namespace keelson::cluster

@@ -3,7 +3,9 @@
 //
 // TLS verifies the server certificate against the configured CA (or the
 // system roots) and the host name (or IP address) by default; a config with
-// insecure_skip_tls_verify turns both off and logs a warning. Thread-safe:
+// insecure_skip_tls_verify turns both off and logs a warning. A bearer token
+// is never sent over plain HTTP (kubectl withholds it too); a warning says
+// so. Thread-safe:
 // each call takes an idle connection from the pool or opens a new one; a
 // connection goes back to the pool only after a complete keep-alive
 // response. A call that fails on a reused connection before any byte of the

@@ -1,5 +1,6 @@
 #include "agent/cluster/kube_client.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -80,7 +81,7 @@ Result<Node> ParseBody(const std::string& what, const HttpResponse& response) {
   if (!parsed) {
     return MakeError(ErrorCode::kUnavailable, what + ": malformed response from the server: " + parsed.error().message);
   }
-  if (!parsed->IsMapping()) return MakeError(ErrorCode::kUnavailable, what + ": response is not a JSON object");
+  if (!parsed->IsMapping()) return MakeError(ErrorCode::kUnavailable, what + ": malformed response from the server: not a JSON object");
   return parsed;
 }
 
@@ -422,6 +423,12 @@ Status KubeClient::Watch(const GroupVersionKind& gvk, const WatchOptions& option
     if (!options.label_selector.empty()) target += "&labelSelector=" + PercentEncode(options.label_selector);
     HttpRequest request = s.Request("GET", target);
     request.timeout = s.options.watch_idle_timeout;
+    if (!options.allow_bookmarks) {
+      // Without bookmarks a quiet watch is silent until the server's own
+      // timeout ends it; that silence is not a failure.
+      request.timeout = std::max<std::chrono::milliseconds>(
+          request.timeout, std::chrono::seconds(std::max(1, options.timeout_seconds) + 30));
+    }
 
     std::string pending;
     bool gone = false;
