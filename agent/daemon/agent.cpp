@@ -4,6 +4,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -19,6 +20,8 @@
 #include "agent/reconcile/unit_renderer.h"
 #include "agent/reconcile/unit_state.h"
 #include "agent/server/http_server.h"
+#include "agent/server/metrics.h"
+#include "agent/server/status_page.h"
 #include "agent/source/git_repository.h"
 #include "agent/source/mirror.h"
 #include "agent/source/poller.h"
@@ -90,6 +93,9 @@ struct Agent::Impl {
   config::AgentConfig cfg;
   AgentOptions options;
   std::unique_ptr<cluster::ClusterClient> client;
+  cluster::KubeClient* kube = nullptr;  // the same client, for its request counters
+  server::MetricsRegistry metrics;
+  std::deque<json> history;  // recent passes that changed something, newest first
   reconcile::RealClock clock;
   reconcile::BuiltinUnitRenderer renderer;
   std::unique_ptr<reconcile::FileInventoryStore> file_inventory;
@@ -157,9 +163,12 @@ keelson::Status Agent::Impl::Init() {
   cluster::ClientOptions client_options;
   client_options.rate_limit.qps = cfg.cluster.qps;
   client_options.rate_limit.burst = cfg.cluster.burst;
-  Result<std::unique_ptr<cluster::KubeClient>> kube = cluster::KubeClient::Connect(*conn, client_options);
-  if (!kube.ok()) return std::move(kube).error();
-  client = std::move(kube).value();
+  Result<std::unique_ptr<cluster::KubeClient>> connected = cluster::KubeClient::Connect(*conn, client_options);
+  if (!connected.ok()) return std::move(connected).error();
+  kube = connected->get();
+  client = std::move(connected).value();
+  server::MetricsRegistry::DeclareAgentMetrics(metrics);
+  metrics.Set("keelson_build_info", {keelson::build::kVersion, keelson::build::kGitCommit}, 1);
   file_inventory = std::make_unique<reconcile::FileInventoryStore>(cfg.state_dir + "/inventory");
   cluster_inventory = std::make_unique<reconcile::ClusterInventoryStore>(*client);
   inventory = std::make_unique<reconcile::MirroredInventoryStore>(*cluster_inventory, *file_inventory);
@@ -173,6 +182,7 @@ keelson::Status Agent::Impl::Init() {
     std::lock_guard lock(mu);
     auto it = sources.find(name);
     if (it != sources.end()) it->second.status = r.ok() ? "fetched " + r->revision.substr(0, 12) : r.error().ToString();
+    if (!r.ok()) metrics.Add("keelson_git_fetch_errors_total", {name});
     if (r.ok()) {
       pending = true;
       if (trigger == "startup" || trigger.empty()) trigger = "poll";
@@ -286,6 +296,24 @@ keelson::Status Agent::Impl::Init() {
     return server::HttpResponse::Text(503, std::string("not ready: ") + (cluster_reachable ? "" : "cluster not reached; ") +
                                                (mirrors ? "" : "mirror missing") + "\n");
   });
+  http->Route("GET", "/metrics", [this](const server::HttpRequest&) {
+    if (this->kube != nullptr) {
+      for (const auto& [key, count] : this->kube->metrics().Snapshot()) {
+        metrics.Set("keelson_api_requests_total", {key.first, key.second}, static_cast<double>(count));
+      }
+    }
+    metrics.Set("keelson_audit_queue_depth", {}, audit ? static_cast<double>(audit->pending_commits()) : 0);
+    server::HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics.Exposition();
+    return r;
+  });
+  http->Route("GET", "/", [this](const server::HttpRequest&) {
+    server::HttpResponse r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = server::RenderStatusPage(StatusJson());
+    return r;
+  });
   http->Route("GET", "/api/v1/status", [this](const server::HttpRequest&) {
     server::HttpResponse r;
     r.content_type = "application/json";
@@ -382,6 +410,7 @@ TrustOutcome Agent::Impl::CheckTrust(SourceRuntime& s, const source::SyncResult&
     std::string verdict = report.passed ? "trusted" : report.format == trust::SignatureFormat::kNone ? "unsigned"
                                                                                                      : "untrusted";
     out.commits.push_back(audit::CommitVerdict{id, author_of(raw->data), report.signer, verdict, report.reason});
+    metrics.Add("keelson_signature_verifications_total", {trust::SignatureFormatName(report.format), verdict});
     if (id == current.revision) {
       out.signer = report.signer;
       out.author = author_of(raw->data);
@@ -503,6 +532,24 @@ bool Agent::Impl::RunPass(const std::string& trigger_name) {
   }
   bool changed = record;
   for (const reconcile::UnitOutcome& u : outcome.units) {
+    metrics.Set("keelson_unit_healthy", {u.unit},
+                u.status == reconcile::UnitStatus::kApplied || u.status == reconcile::UnitStatus::kUnchanged ? 1 : 0);
+    if (u.status == reconcile::UnitStatus::kDenied) metrics.Add("keelson_policy_denials_total", {u.unit});
+    if (u.status == reconcile::UnitStatus::kRolledBack) metrics.Add("keelson_rollbacks_total", {u.unit});
+    if (u.apply) {
+      std::chrono::milliseconds total{0};
+      for (const reconcile::WaveResult& w : u.apply->waves) {
+        total += w.apply_time + w.health_time;
+        for (const reconcile::AppliedObject& a : w.objects) {
+          metrics.Add("keelson_applied_objects_total", {u.unit, reconcile::ObjectActionName(a.action)});
+        }
+      }
+      if (!u.apply->pruned.empty()) {
+        metrics.Add("keelson_pruned_objects_total", {u.unit}, static_cast<double>(u.apply->pruned.size()));
+      }
+      metrics.Observe("keelson_reconcile_duration_seconds", {u.unit, reconcile::UnitStatusName(u.status)},
+                      static_cast<double>(total.count()) / 1000.0);
+    }
     if (u.status != reconcile::UnitStatus::kUnchanged) changed = true;
     if (u.status == reconcile::UnitStatus::kApplied) {
       spdlog::info("unit {}: applied {} ({} objects)", u.unit, u.revision.substr(0, 12), u.objects.size());
@@ -609,6 +656,16 @@ bool Agent::Impl::RunPass(const std::string& trigger_name) {
   pass["units"] = units;
   {
     std::lock_guard lock(status_mu);
+    if (changed) {
+      std::string result = outcome.healthy ? "healthy" : "unhealthy";
+      for (const reconcile::UnitOutcome& u : outcome.units) {
+        if (u.status != reconcile::UnitStatus::kApplied && u.status != reconcile::UnitStatus::kUnchanged) {
+          result += ", " + u.unit + " " + reconcile::UnitStatusName(u.status);
+        }
+      }
+      history.push_front({{"time", pass["time"]}, {"revision", request.revision}, {"result", result}});
+      if (history.size() > 20) history.pop_back();
+    }
     last_pass = std::move(pass);
     if (outcome.healthy) last_error.clear();
   }
@@ -660,6 +717,10 @@ void Agent::Impl::CheckDrift() {
         }
       }
     }
+    metrics.Set("keelson_drift_objects", {unit.name}, static_cast<double>(drifted_objects));
+    if (unit.drift == config::DriftMode::kCorrect && drifted_objects > 0) {
+      metrics.Add("keelson_drift_corrections_total", {unit.name}, static_cast<double>(drifted_objects));
+    }
     reconcile::UnitState s = *state;
     s.drifted_objects = unit.drift == config::DriftMode::kCorrect ? 0 : drifted_objects;
     s.drifted_fields = unit.drift == config::DriftMode::kCorrect ? std::vector<std::string>{} : fields;
@@ -690,6 +751,9 @@ json Agent::Impl::StatusJson() const {
     }
     out["lastPass"] = last_pass;
     out["lastError"] = last_error;
+    json h = json::array();
+    for (const json& entry : history) h.push_back(entry);
+    out["history"] = std::move(h);
   }
   for (const std::string& name : states->Units()) {
     Result<reconcile::UnitState> s = states->Load(name);

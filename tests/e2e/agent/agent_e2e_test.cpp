@@ -189,3 +189,63 @@ TEST(AgentEndToEnd, ConvergesAfterKill9InTheMiddleOfAWave) {
 
 }  // namespace
 }  // namespace keelson
+
+namespace keelson {
+namespace {
+
+// The status page in a real browser, and /metrics through Prometheus'
+// own parser.
+TEST(AgentEndToEnd, StatusPageAndMetrics) {
+  AgentHarness h;
+  ASSERT_TRUE(h.ok()) << h.error();
+  h.Commit(BaseRepo(), "initial");
+  h.StartAgent();
+  ASSERT_TRUE(Eventually([&] { return Healthy(h); }, 60s)) << h.AgentLog();
+  int port = h.AgentPort();
+  ASSERT_GT(port, 0) << h.AgentLog();
+  std::string base = "http://127.0.0.1:" + std::to_string(port);
+  testing::ProcessResult metrics = testing::RunProgram({"curl", "-sf", base + "/metrics"});
+  ASSERT_EQ(metrics.exit_code, 0);
+  EXPECT_NE(metrics.out.find("keelson_unit_healthy{unit=\"web\"} 1"), std::string::npos) << metrics.out;
+  EXPECT_NE(metrics.out.find("keelson_signature_verifications_total{format=\"ssh\",verdict=\"trusted\"}"),
+            std::string::npos);
+  if (testing::HaveProgram("/usr/bin/python3")) {
+    testing::ProcessResult parsed = testing::RunProgram(
+        {"/usr/bin/python3", "-c",
+         "import sys\nfrom prometheus_client.parser import text_string_to_metric_families\n"
+         "print(sum(len(f.samples) for f in text_string_to_metric_families(sys.stdin.read())))\n"},
+        metrics.out);
+    if (parsed.err.find("No module named") == std::string::npos) {
+      EXPECT_EQ(parsed.exit_code, 0) << parsed.err;
+      EXPECT_GT(std::atoi(parsed.out.c_str()), 10);
+    }
+  }
+  if (!testing::HaveProgram("chromium")) GTEST_SKIP() << "chromium not installed";
+  std::string shot = h.dir() + "/status.png";
+  std::vector<std::string> chrome = {"chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                                     "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                                     "--disable-sync", "--user-data-dir=" + h.dir() + "/chrome",
+                                     "--window-size=412,915"};
+  std::vector<std::string> screenshot = chrome;
+  screenshot.push_back("--screenshot=" + shot);
+  screenshot.push_back(base + "/");
+  testing::ProcessResult s = testing::RunProgram(screenshot, "", "", 120);
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  std::string png = testing::ReadFileOrDie(shot);
+  ASSERT_GT(png.size(), 1000u);
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  std::vector<std::string> dom = chrome;
+  dom.push_back("--dump-dom");
+  dom.push_back(base + "/");
+  testing::ProcessResult d = testing::RunProgram(dom, "", "", 120);
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  for (const char* unit : {"infra", "db", "web"}) EXPECT_NE(d.out.find(unit), std::string::npos) << unit;
+  EXPECT_NE(d.out.find("alice@example.com"), std::string::npos);
+  EXPECT_NE(d.out.find("Healthy"), std::string::npos);
+  if (const char* keep = std::getenv("KEELSON_STATUS_SCREENSHOT")) {
+    testing::RunProgram({"cp", shot, keep});
+  }
+}
+
+}  // namespace
+}  // namespace keelson

@@ -128,6 +128,13 @@ std::string AgentHarness::AgentLog() const {
   return ReadFileOrDie(dir_.path() + "/agent.log");
 }
 
+int AgentHarness::AgentPort() const {
+  std::string log = AgentLog();
+  std::size_t at = log.find("listening on 127.0.0.1:");
+  if (at == std::string::npos) return 0;
+  return std::atoi(log.c_str() + at + std::string("listening on 127.0.0.1:").size());
+}
+
 ProcessResult AgentHarness::Kubectl(const std::vector<std::string>& args) const {
   std::vector<std::string> argv = {"kubectl", "--kubeconfig", kubeconfig_};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -43,6 +43,8 @@ class AgentHarness {
   void KillAgent();
   void StopAgent();
   std::string AgentLog() const;
+  // The agent's HTTP port, from its log (0 until it is listening).
+  int AgentPort() const;
 
   ProcessResult Kubectl(const std::vector<std::string>& args) const;
   // The object as JSON-parsed Node, or a null node when it does not exist.
