@@ -40,6 +40,8 @@ int UsageError(const Invocation& inv, std::string_view message);
 // Subcommands (one file each in agent/cli/).
 int RunVersion(const Invocation& inv);
 int RunRender(const Invocation& inv);
+// `keelson render CHART ...` for a directory holding Chart.yaml.
+int RunRenderChart(const Invocation& inv);
 int RunHelp(const Invocation& inv);
 
 }  // namespace keelson::cli

@@ -20,4 +20,7 @@ FunctionTable MakeHelmFunctions();
 // float64, YAML 1.1 booleans. Errors come back as {"Error": message}.
 Value FromYamlValue(std::string_view text);
 
+// Standard base64 with padding (Go's base64.StdEncoding).
+std::string Base64Encode(std::string_view in);
+
 }  // namespace keelson::helm
