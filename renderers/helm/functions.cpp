@@ -517,6 +517,7 @@ Value FromYamlValue(std::string_view text) {
 FunctionTable MakeHelmFunctions() {
   FunctionTable table;
   AddBuiltins(table);
+  AddCryptoFunctions(table);
   auto& f = table.functions;
   using R = Result<Value>;
 
@@ -1534,7 +1535,8 @@ FunctionTable MakeHelmFunctions() {
     const TemplateSet* parent = ctx.executor.current_set();
     TemplateSet overlay(parent);
     for (const auto& [name, tree] : it->second) overlay.Add(name, tree);
-    auto out = ctx.executor.Execute(overlay, "gotpl", a[1]);
+    TreePtr main = it->second.front().second;  // keeps the tree alive if the cache is cleared
+    auto out = ctx.executor.ExecuteTree(overlay, *main, a[1]);
     if (!out.ok()) return std::move(out).error();
     std::string s = std::move(out).value();
     return Value::String(ReplaceAll(s, "<no value>", ""));

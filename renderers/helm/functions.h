@@ -20,6 +20,10 @@ FunctionTable MakeHelmFunctions();
 // float64, YAML 1.1 booleans. Errors come back as {"Error": message}.
 Value FromYamlValue(std::string_view text);
 
+// genPrivateKey, genCA, genSelfSignedCert, genSignedCert, htpasswd
+// (crypto_functions.cpp); part of MakeHelmFunctions.
+void AddCryptoFunctions(FunctionTable& table);
+
 // Standard base64 with padding (Go's base64.StdEncoding).
 std::string Base64Encode(std::string_view in);
 

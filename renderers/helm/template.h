@@ -96,6 +96,9 @@ class Executor {
 
   // Runs template `name` of `set` with dot = data; returns its output.
   Result<std::string> Execute(const TemplateSet& set, std::string_view name, const Value& data);
+  // Runs a tree directly (not looked up by name), with `set` for the
+  // templates it calls; this is how Go runs a freshly parsed template.
+  Result<std::string> ExecuteTree(const TemplateSet& set, const TemplateNode& tree, const Value& data);
 
   // For functions: the set currently executing, and nesting control.
   const TemplateSet* current_set() const { return current_set_; }

@@ -412,6 +412,11 @@ Result<std::string> Executor::Execute(const TemplateSet& set, std::string_view n
   if (tree == nullptr) {
     return MakeError(ErrorCode::kNotFound, "template: no template \"" + std::string(name) + "\" associated with template");
   }
+  return ExecuteTree(set, *tree, data);
+}
+
+Result<std::string> Executor::ExecuteTree(const TemplateSet& set, const TemplateNode& root, const Value& data) {
+  const TemplateNode* tree = &root;
   if (depth_ >= limits_.max_depth) {
     return MakeError(ErrorCode::kLimitExceeded,
                      "exceeded maximum template depth (" + std::to_string(limits_.max_depth) + ")");
