@@ -205,7 +205,7 @@ Result<Value> ParseYamlMap(const std::string& text, const std::string& file) {
   manifest::ParseOptions opts;
   opts.file = file;
   opts.schema = manifest::Schema::kYaml11;
-  auto node = manifest::ParseYaml(text, opts);
+  auto node = ParseFirstYamlDocument(text, file);
   if (!node.ok()) return std::move(node).error();
   if (node->IsNull()) return Value::NewMap();
   if (!node->IsMapping()) {

@@ -499,7 +499,7 @@ Value FromYamlValue(std::string_view text) {
   manifest::ParseOptions opts;
   opts.file = "fromYaml";
   opts.schema = manifest::Schema::kYaml11;
-  auto node = manifest::ParseYaml(text, opts);
+  auto node = ParseFirstYamlDocument(text, "fromYaml");
   if (!node.ok()) {
     Map m;
     m["Error"] = Value::String("error converting YAML to JSON: yaml: " + node.error().message);
@@ -1482,7 +1482,7 @@ FunctionTable MakeHelmFunctions() {
     manifest::ParseOptions opts;
     opts.file = "fromYamlArray";
     opts.schema = manifest::Schema::kYaml11;
-    auto node = manifest::ParseYaml(Str(a[0]), opts);
+    auto node = ParseFirstYamlDocument(Str(a[0]), "fromYamlArray");
     if (!node.ok()) return Value::NewList({Value::String("error converting YAML to JSON: yaml: " + node.error().message)});
     if (node->IsNull()) return Value::NewList();
     if (!node->IsSequence()) {

@@ -757,6 +757,16 @@ void JsonAppend(std::string& out, const Value& v, int depth) {
 
 }  // namespace
 
+Result<manifest::Node> ParseFirstYamlDocument(std::string_view text, const std::string& file) {
+  manifest::ParseOptions opts;
+  opts.file = file;
+  opts.schema = manifest::Schema::kYaml11;
+  auto docs = manifest::ParseYamlStream(text, opts);
+  if (!docs.ok()) return std::move(docs).error();
+  if (docs->empty()) return manifest::Node();
+  return std::move(docs->front());
+}
+
 manifest::Node ToJsonNode(const Value& v) { return ToNodeRaw(v, 0); }
 
 std::string ToJsonText(const Value& v) {

@@ -158,6 +158,11 @@ Value FromNodeTyped(const manifest::Node& node);
 // What encoding/json would produce, read back into a Node: whole floats
 // below 1e21 become ints, objects print their fields.
 manifest::Node ToJsonNode(const Value& v);
+// Parses the first document of a YAML stream the way sigs.k8s.io/yaml
+// does (YAML 1.1 scalars); later documents are ignored, an empty stream is
+// null.
+Result<manifest::Node> ParseFirstYamlDocument(std::string_view text, const std::string& file);
+
 // encoding/json.Marshal with sorted keys and HTML escaping.
 std::string ToJsonText(const Value& v);
 // sigs.k8s.io/yaml.Marshal without the trailing newline (Helm's toYaml).
