@@ -395,7 +395,7 @@ class ExecState {
         e.At(Location{source_, ident.line, ident.col + 1, ""});
         throw ExecFailure{std::move(e)};
       }
-      Fail(ident, "error calling " + name + ": " + e.message);
+      Fail(cmd ? *cmd : ident, "error calling " + name + ": " + e.message);
     }
     return std::move(r).value();
   }

@@ -647,10 +647,12 @@ class Parser {
       SkipSpace();
       const Token& t = Peek();
       if (t.type == end) {
+        if (after_pipe_) Fail("missing command", t);
         Next();
         if (pipe->nodes.empty()) Fail("missing value for " + context, t);
         break;
       }
+      after_pipe_ = false;
       switch (t.type) {
         case Tok::kBool: case Tok::kChar: case Tok::kDot: case Tok::kField: case Tok::kIdentifier:
         case Tok::kNumber: case Tok::kNil: case Tok::kRawString: case Tok::kString: case Tok::kVariable:
@@ -685,6 +687,7 @@ class Parser {
         if (after.type == end || after.type == Tok::kRightParen) break;
         if (after.type == Tok::kPipe) {
           Next();
+          after_pipe_ = true;
           break;
         }
         continue;
@@ -692,6 +695,7 @@ class Parser {
       if (t.type == end || t.type == Tok::kRightParen) break;
       if (t.type == Tok::kPipe) {
         Next();
+        after_pipe_ = true;
         break;
       }
       Fail("unexpected " + Describe(t) + " in operand", t);
@@ -810,6 +814,7 @@ class Parser {
   const Limits& limits_;
   int depth_ = 0;
   int range_depth_ = 0;
+  bool after_pipe_ = false;  // a `|` was read and needs a command
   // Go checks variables at parse time; scopes are approximated by keeping
   // every declaration seen so far in this template.
   std::vector<std::string> vars_;
