@@ -2,12 +2,12 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <regex>
 
 #include "renderers/helm/semver.h"
 #include "renderers/manifest/json.h"
@@ -181,69 +181,64 @@ void MergeMaps(Map& dst, const Map& src, bool overwrite, int depth) {
   }
 }
 
-// Go's RE2 syntax mapped onto ECMAScript where they differ.
-Result<std::regex> CompileRegex(const std::string& pattern) {
-  std::string p;
-  auto flags = std::regex::ECMAScript;
-  std::size_t i = 0;
-  if (pattern.starts_with("(?i)")) {
-    flags |= std::regex::icase;
-    i = 4;
-  } else if (pattern.starts_with("(?s)")) {
-    i = 4;
+// Go's regexp is RE2; so is this.
+Result<std::shared_ptr<const re2::RE2>> CompileRegex(const std::string& pattern) {
+  if (pattern.size() > 64 * 1024) return MakeError(ErrorCode::kLimitExceeded, "regexp pattern too long");
+  re2::RE2::Options opts;
+  opts.set_log_errors(false);
+  auto re = std::make_shared<const re2::RE2>(pattern, opts);
+  if (!re->ok()) return Fail("error parsing regexp: " + re->error() + ": `" + pattern + "`");
+  return re;
+}
+
+std::size_t RuneWidth(const std::string& s, std::size_t pos) {
+  if (pos >= s.size()) return 1;
+  auto c = static_cast<unsigned char>(s[pos]);
+  std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+  return std::min(n, s.size() - pos);
+}
+
+// Every match as Go's allMatches finds them: [start, end) of each group,
+// -1 for groups that did not take part; empty matches right after a
+// previous match are skipped.
+std::vector<std::vector<std::ptrdiff_t>> AllMatches(const re2::RE2& re, const std::string& s, std::int64_t n) {
+  std::vector<std::vector<std::ptrdiff_t>> out;
+  int ngroups = re.NumberOfCapturingGroups() + 1;
+  std::vector<re2::StringPiece> groups(static_cast<std::size_t>(ngroups));
+  std::size_t pos = 0;
+  std::ptrdiff_t prev_end = -1;
+  while ((n < 0 || static_cast<std::int64_t>(out.size()) < n) && pos <= s.size()) {
+    if (!re.Match(s, pos, s.size(), re2::RE2::UNANCHORED, groups.data(), ngroups)) break;
+    std::ptrdiff_t mstart = groups[0].data() - s.data();
+    std::ptrdiff_t mend = mstart + static_cast<std::ptrdiff_t>(groups[0].size());
+    bool accept = true;
+    if (mend == static_cast<std::ptrdiff_t>(pos)) {
+      if (mstart == prev_end) accept = false;
+      pos += RuneWidth(s, pos);
+    } else {
+      pos = static_cast<std::size_t>(mend);
+    }
+    prev_end = mend;
+    if (accept) {
+      std::vector<std::ptrdiff_t> m;
+      for (const auto& g : groups) {
+        if (g.data() == nullptr) {
+          m.push_back(-1);
+          m.push_back(-1);
+        } else {
+          m.push_back(g.data() - s.data());
+          m.push_back(g.data() - s.data() + static_cast<std::ptrdiff_t>(g.size()));
+        }
+      }
+      out.push_back(std::move(m));
+    }
   }
-  for (; i < pattern.size(); ++i) {
-    char c = pattern[i];
-    if (c == '\\' && i + 1 < pattern.size()) {
-      char n = pattern[i + 1];
-      if (n == 'z') { p += "$"; ++i; continue; }
-      if (n == 'A') { p += "^"; ++i; continue; }
-      p += c;
-      p += n;
-      ++i;
-      continue;
-    }
-    if (c == '(' && pattern.compare(i, 3, "(?P") == 0) {
-      std::size_t close = pattern.find('>', i);
-      if (close != std::string::npos) {
-        p += '(';
-        i = close;
-        continue;
-      }
-    }
-    if (c == '{') {
-      // A literal brace unless it is a repetition {n}, {n,}, {n,m}.
-      std::size_t j = i + 1;
-      bool digits = false;
-      while (j < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[j]))) { ++j; digits = true; }
-      if (digits && j < pattern.size() && pattern[j] == ',') {
-        ++j;
-        while (j < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[j]))) ++j;
-      }
-      if (!(digits && j < pattern.size() && pattern[j] == '}')) {
-        p += "\\{";
-        continue;
-      }
-    }
-    if (c == '}') {
-      // Only part of a repetition if a matching '{' opened one.
-      std::size_t open = p.rfind('{');
-      if (open == std::string::npos || (open > 0 && p[open - 1] == '\\')) {
-        p += "\\}";
-        continue;
-      }
-    }
-    p += c;
-  }
-  try {
-    return std::regex(p, flags);
-  } catch (const std::regex_error& e) {
-    return Fail("error parsing regexp: " + std::string(e.what()) + ": `" + pattern + "`");
-  }
+  return out;
 }
 
 // Go's Regexp.Expand template: $1, ${1}, $name, $$.
-std::string ExpandReplacement(const std::string& repl, const std::smatch& m) {
+std::string ExpandReplacement(const std::string& repl, const std::string& s, const std::vector<std::ptrdiff_t>& m,
+                              const re2::RE2& re) {
   std::string out;
   for (std::size_t i = 0; i < repl.size(); ++i) {
     char c = repl[i];
@@ -273,29 +268,59 @@ std::string ExpandReplacement(const std::string& repl, const std::smatch& m) {
       out += c;
       continue;
     }
+    int idx = -1;
     bool numeric = std::all_of(name.begin(), name.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
     if (numeric) {
-      std::size_t idx = std::stoul(name.substr(0, 6));
-      if (idx < m.size() && m[idx].matched) out += m[idx].str();
+      idx = name.size() > 6 ? -1 : std::stoi(name);
+    } else {
+      auto named = re.NamedCapturingGroups();
+      auto it = named.find(name);
+      if (it != named.end()) idx = it->second;
+    }
+    if (idx >= 0 && static_cast<std::size_t>(idx) * 2 + 1 < m.size() && m[static_cast<std::size_t>(idx) * 2] >= 0) {
+      auto b = static_cast<std::size_t>(m[static_cast<std::size_t>(idx) * 2]);
+      auto e = static_cast<std::size_t>(m[static_cast<std::size_t>(idx) * 2 + 1]);
+      out.append(s, b, e - b);
     }
     i = j - 1;
   }
   return out;
 }
 
-std::string RegexReplace(const std::regex& re, const std::string& s, const std::string& repl, bool literal) {
+// Go's ReplaceAllString / ReplaceAllLiteralString.
+std::string RegexReplace(const re2::RE2& re, const std::string& s, const std::string& repl, bool literal) {
   std::string out;
-  auto begin = std::sregex_iterator(s.begin(), s.end(), re);
-  auto end = std::sregex_iterator();
-  std::size_t last = 0;
-  for (auto it = begin; it != end; ++it) {
-    const std::smatch& m = *it;
-    auto pos = static_cast<std::size_t>(m.position(0));
-    out.append(s, last, pos - last);
-    out += literal ? repl : ExpandReplacement(repl, m);
-    last = pos + static_cast<std::size_t>(m.length(0));
+  int ngroups = re.NumberOfCapturingGroups() + 1;
+  std::vector<re2::StringPiece> groups(static_cast<std::size_t>(ngroups));
+  std::size_t search = 0, last_end = 0;
+  while (search <= s.size()) {
+    if (!re.Match(s, search, s.size(), re2::RE2::UNANCHORED, groups.data(), ngroups)) break;
+    auto a0 = static_cast<std::size_t>(groups[0].data() - s.data());
+    std::size_t a1 = a0 + groups[0].size();
+    out.append(s, last_end, a0 - std::min(a0, last_end));
+    if (a1 > last_end || a0 == 0) {
+      if (literal) {
+        out += repl;
+      } else {
+        std::vector<std::ptrdiff_t> m;
+        for (const auto& g : groups) {
+          m.push_back(g.data() ? g.data() - s.data() : -1);
+          m.push_back(g.data() ? g.data() - s.data() + static_cast<std::ptrdiff_t>(g.size()) : -1);
+        }
+        out += ExpandReplacement(repl, s, m, re);
+      }
+    }
+    last_end = a1;
+    std::size_t width = RuneWidth(s, search);
+    if (search + width > a1) {
+      search += width;
+    } else if (search + 1 > a1) {
+      ++search;
+    } else {
+      search = a1;
+    }
   }
-  out.append(s, last, std::string::npos);
+  if (last_end < s.size()) out.append(s, last_end, std::string::npos);
   return out;
 }
 
@@ -1356,8 +1381,7 @@ FunctionTable MakeHelmFunctions() {
     KEELSON_ARITY("regexMatch", 2);
     auto re = CompileRegex(Str(a[0]));
     if (!re.ok()) return std::move(re).error();
-    std::string s = Str(a[1]);
-    return Value::Bool(std::regex_search(s, *re));
+    return Value::Bool(re2::RE2::PartialMatch(Str(a[1]), **re));
   };
   f["regexMatch"] = regex_match;
   f["mustRegexMatch"] = regex_match;
@@ -1366,9 +1390,9 @@ FunctionTable MakeHelmFunctions() {
     auto re = CompileRegex(Str(a[0]));
     if (!re.ok()) return std::move(re).error();
     std::string s = Str(a[1]);
-    std::smatch m;
-    if (std::regex_search(s, m, *re)) return Value::String(m.str(0));
-    return Value::String("");
+    auto m = AllMatches(**re, s, 1);
+    if (m.empty()) return Value::String("");
+    return Value::String(s.substr(static_cast<std::size_t>(m[0][0]), static_cast<std::size_t>(m[0][1] - m[0][0])));
   };
   f["regexFind"] = regex_find;
   f["mustRegexFind"] = regex_find;
@@ -1377,11 +1401,9 @@ FunctionTable MakeHelmFunctions() {
     auto re = CompileRegex(Str(a[0]));
     if (!re.ok()) return std::move(re).error();
     std::string s = Str(a[1]);
-    std::int64_t n = IntParam(a[2]);
     std::vector<std::string> out;
-    for (auto it = std::sregex_iterator(s.begin(), s.end(), *re); it != std::sregex_iterator(); ++it) {
-      if (n >= 0 && static_cast<std::int64_t>(out.size()) >= n) break;
-      out.push_back(it->str(0));
+    for (const auto& m : AllMatches(**re, s, IntParam(a[2]))) {
+      out.push_back(s.substr(static_cast<std::size_t>(m[0]), static_cast<std::size_t>(m[1] - m[0])));
     }
     return StringList(out);
   };
@@ -1392,7 +1414,7 @@ FunctionTable MakeHelmFunctions() {
       KEELSON_ARITY("regexReplaceAll", 3);
       auto re = CompileRegex(Str(a[0]));
       if (!re.ok()) return std::move(re).error();
-      return Value::String(RegexReplace(*re, Str(a[1]), Str(a[2]), literal));
+      return Value::String(RegexReplace(**re, Str(a[1]), Str(a[2]), literal));
     };
   };
   f["regexReplaceAll"] = regex_replace(false);
@@ -1406,15 +1428,16 @@ FunctionTable MakeHelmFunctions() {
     std::string s = Str(a[1]);
     std::int64_t n = IntParam(a[2]);
     std::vector<std::string> out;
-    std::size_t last = 0;
-    for (auto it = std::sregex_iterator(s.begin(), s.end(), *re); it != std::sregex_iterator(); ++it) {
+    if (n == 0) return StringList(out);
+    if (!Str(a[0]).empty() && s.empty()) return StringList({""});
+    std::size_t beg = 0, end = 0;
+    for (const auto& m : AllMatches(**re, s, n)) {
       if (n > 0 && static_cast<std::int64_t>(out.size()) == n - 1) break;
-      auto pos = static_cast<std::size_t>(it->position(0));
-      if (it->length(0) == 0 && pos == 0) continue;
-      out.push_back(s.substr(last, pos - last));
-      last = pos + static_cast<std::size_t>(it->length(0));
+      end = static_cast<std::size_t>(m[0]);
+      if (m[1] != 0) out.push_back(s.substr(beg, end - beg));
+      beg = static_cast<std::size_t>(m[1]);
     }
-    if (n != 0) out.push_back(s.substr(last));
+    if (end != s.size()) out.push_back(s.substr(beg));
     return StringList(out);
   };
   f["regexSplit"] = regex_split;

@@ -151,6 +151,13 @@ TEST(SprigFunctions, Regex) {
             "true 12 -W-xxW- -$1-");
   EXPECT_EQ(Ok(R"({{ regexFindAll "[0-9]" "a1b2c3" 2 }} {{ regexSplit "[,;]" "a,b;c" -1 }})"), "[1 2] [a b c]");
   EXPECT_EQ(Ok(R"({{ regexMatch "\\$(?:__(?:env|file))?{[^}]+}" "x ${VAR}" }})"), "true");
+  EXPECT_EQ(Ok(R"({{ regexReplaceAll "a*" "baaac" "-" }} {{ regexReplaceAll "(?P<w>\\w+)@" "me@x" "$w" }})"), "-b-c- mex");
+  EXPECT_NE(Err(R"({{ regexMatch "(" "x" }})").find("error parsing regexp"), std::string::npos);
+}
+
+TEST(SprigFunctions, RegexOnHugeInputStaysLinear) {
+  // A backtracking engine would overflow its stack here.
+  EXPECT_EQ(Ok(R"({{ regexMatch "(a|b)*c" (repeat 200000 "a") }})"), "false");
 }
 
 TEST(SprigFunctions, SemverCompare) {
