@@ -45,27 +45,6 @@ class Object {
 };
 using ObjectPtr = std::shared_ptr<const Object>;
 
-// An Object built from tables; enough for every object Helm exposes.
-class TableObject final : public Object {
- public:
-  explicit TableObject(std::string type_name) : type_name_(std::move(type_name)) {}
-  void SetField(std::string name, Value value);
-  void SetMethod(std::string name, Method method);
-  // Field order as Go declares it, used when printing `{a b}`.
-  std::string TypeName() const override { return type_name_; }
-  const Value* Field(std::string_view name) const override;
-  const Method* FindMethod(std::string_view name) const override;
-  std::string Print() const override;
-  // When set, printing calls this method (Go's Stringer).
-  void SetStringer(std::string method) { stringer_ = std::move(method); }
-
- private:
-  std::string type_name_;
-  std::vector<std::pair<std::string, Value>> fields_;
-  std::vector<std::pair<std::string, Method>> methods_;
-  std::string stringer_;
-};
-
 class Value {
  public:
   enum class Kind : std::uint8_t { kNil, kBool, kInt, kFloat, kString, kList, kMap, kObject };
@@ -126,6 +105,27 @@ class Value {
   ListPtr list_;
   MapPtr map_;
   ObjectPtr object_;
+};
+
+// An Object built from tables; enough for every object Helm exposes.
+class TableObject final : public Object {
+ public:
+  explicit TableObject(std::string type_name) : type_name_(std::move(type_name)) {}
+  void SetField(std::string name, Value value);
+  void SetMethod(std::string name, Method method);
+  // Field order as Go declares it, used when printing `{a b}`.
+  std::string TypeName() const override { return type_name_; }
+  const Value* Field(std::string_view name) const override;
+  const Method* FindMethod(std::string_view name) const override;
+  std::string Print() const override;
+  // When set, printing calls this method (Go's Stringer).
+  void SetStringer(std::string method) { stringer_ = std::move(method); }
+
+ private:
+  std::string type_name_;
+  std::vector<std::pair<std::string, Value>> fields_;
+  std::vector<std::pair<std::string, Method>> methods_;
+  std::string stringer_;
 };
 
 // Go's truth for if/with/and/or/not: false, 0, "", nil and empty
