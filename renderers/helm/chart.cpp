@@ -202,9 +202,6 @@ void ApplyMetadata(const Value& yaml, Map& meta, Chart& chart) {
 }
 
 Result<Value> ParseYamlMap(const std::string& text, const std::string& file) {
-  manifest::ParseOptions opts;
-  opts.file = file;
-  opts.schema = manifest::Schema::kYaml11;
   auto node = ParseFirstYamlDocument(text, file);
   if (!node.ok()) return std::move(node).error();
   if (node->IsNull()) return Value::NewMap();

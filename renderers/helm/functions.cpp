@@ -521,9 +521,6 @@ std::string Base64Encode(std::string_view in) {
 }
 
 Value FromYamlValue(std::string_view text) {
-  manifest::ParseOptions opts;
-  opts.file = "fromYaml";
-  opts.schema = manifest::Schema::kYaml11;
   auto node = ParseFirstYamlDocument(text, "fromYaml");
   if (!node.ok()) {
     Map m;
@@ -543,6 +540,7 @@ FunctionTable MakeHelmFunctions() {
   FunctionTable table;
   AddBuiltins(table);
   AddCryptoFunctions(table);
+  AddDateFunctions(table);
   auto& f = table.functions;
   using R = Result<Value>;
 
@@ -1502,9 +1500,6 @@ FunctionTable MakeHelmFunctions() {
   f["fromYaml"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("fromYaml", 1); return FromYamlValue(Str(a[0])); };
   f["fromYamlArray"] = [](CallContext&, Args& a) -> R {
     KEELSON_ARITY("fromYamlArray", 1);
-    manifest::ParseOptions opts;
-    opts.file = "fromYamlArray";
-    opts.schema = manifest::Schema::kYaml11;
     auto node = ParseFirstYamlDocument(Str(a[0]), "fromYamlArray");
     if (!node.ok()) return Value::NewList({Value::String("error converting YAML to JSON: yaml: " + node.error().message)});
     if (node->IsNull()) return Value::NewList();

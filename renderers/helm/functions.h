@@ -24,6 +24,10 @@ Value FromYamlValue(std::string_view text);
 // (crypto_functions.cpp); part of MakeHelmFunctions.
 void AddCryptoFunctions(FunctionTable& table);
 
+// now, date, dateInZone, htmlDate, htmlDateInZone, unixEpoch, dateModify,
+// ago, duration (date_functions.cpp); part of MakeHelmFunctions.
+void AddDateFunctions(FunctionTable& table);
+
 // Standard base64 with padding (Go's base64.StdEncoding).
 std::string Base64Encode(std::string_view in);
 

@@ -113,7 +113,7 @@ class TableObject final : public Object {
   explicit TableObject(std::string type_name) : type_name_(std::move(type_name)) {}
   void SetField(std::string name, Value value);
   void SetMethod(std::string name, Method method);
-  // Field order as Go declares it, used when printing `{a b}`.
+  // Fields print in the order they were set, as Go prints `{a b}`.
   std::string TypeName() const override { return type_name_; }
   const Value* Field(std::string_view name) const override;
   const Method* FindMethod(std::string_view name) const override;

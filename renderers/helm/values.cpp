@@ -411,9 +411,6 @@ Value SetIn(Value cur, const std::vector<KeyPart>& ps, std::size_t i, const Valu
 }  // namespace
 
 Result<Value> ParseValuesFile(std::string_view text, const std::string& file) {
-  manifest::ParseOptions opts;
-  opts.file = file;
-  opts.schema = manifest::Schema::kYaml11;
   auto node = ParseFirstYamlDocument(text, file);
   if (!node.ok()) return std::move(node).error();
   if (node->IsNull()) return Value::NewMap();

@@ -180,6 +180,15 @@ TEST(SprigFunctions, RandomAndCertificatesHaveTheRightShape) {
   EXPECT_TRUE(h.starts_with("user:$2a$10$")) << h;
 }
 
+TEST(SprigFunctions, DatesFormatWithGoLayouts) {
+  // 2009-11-10 23:00:00 UTC, Go's playground time.
+  EXPECT_EQ(Ok(R"({{ dateInZone "2006-01-02T15:04:05Z07:00 Mon Jan _2 3:04PM .000" 1257894000 "UTC" }})"),
+            "2009-11-10T23:00:00Z Tue Nov 10 11:00PM .000");
+  EXPECT_EQ(Ok(R"({{ unixEpoch (dateModify "1h30m" (now)) | len }})"), "10");
+  EXPECT_EQ(Ok(R"({{ duration 3725 }} {{ duration 0 }} {{ dateInZone "Jan 2" 0 "UTC" }})"), "1h2m5s 0s Jan 1");
+  EXPECT_NE(Err(R"({{ dateInZone "2006" 0 "Mars/Base" }})").find("not supported"), std::string::npos);
+}
+
 TEST(HelmFunctions, LookupIsEmptyOffline) {
   EXPECT_EQ(Ok(R"({{ lookup "v1" "Secret" "ns" "name" }} {{ len (lookup "v1" "Secret" "ns" "") }})"), "map[] 0");
 }
