@@ -187,6 +187,9 @@ Value MakeFilesObject(std::shared_ptr<const FileMap> files) {
   obj->SetMethod("AsSecrets", [files](const std::vector<Value>&) -> Result<Value> {
     return Value::String(ToYamlText(FilesAsMap(*files, true)));
   });
+  Map all;
+  for (const auto& [k, v] : *files) all[k] = Value::String(v);
+  obj->SetCollection(Value::NewMap(std::move(all)));
   return Value::FromObject(obj);
 }
 

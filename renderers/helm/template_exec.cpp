@@ -170,6 +170,7 @@ class ExecState {
   Flow WalkRange(const Value& dot, const TemplateNode& n) {
     std::size_t mark = vars_.size();
     Value v = EvalPipeline(dot, *n.pipe);
+    if (v.IsObject() && v.AsObject().Collection() != nullptr) v = *v.AsObject().Collection();
     const auto& decls = n.pipe->decls;
     auto one = [&](const Value& index, const Value& elem) {
       if (!decls.empty()) {
@@ -587,7 +588,7 @@ void AddBuiltins(FunctionTable& table) {
   };
   f["len"] = [](CallContext&, std::vector<Value>& a) -> Result<Value> {
     if (a.size() != 1) return ArgCountError("len", 1, a.size());
-    const Value& v = a[0];
+    const Value& v = a[0].IsObject() && a[0].AsObject().Collection() ? *a[0].AsObject().Collection() : a[0];
     if (v.IsString()) return Value::Int(static_cast<std::int64_t>(v.AsString().size()));
     if (v.IsList()) return Value::Int(static_cast<std::int64_t>(v.AsList().size()));
     if (v.IsMap()) return Value::Int(static_cast<std::int64_t>(v.AsMap().size()));

@@ -38,6 +38,10 @@ const Object::Method* TableObject::FindMethod(std::string_view name) const {
   return nullptr;
 }
 
+void TableObject::SetCollection(Value collection) { collection_ = std::make_shared<const Value>(std::move(collection)); }
+
+const Value* TableObject::Collection() const { return collection_.get(); }
+
 std::string TableObject::Print() const {
   if (!stringer_.empty()) {
     if (const Method* m = FindMethod(stringer_)) {

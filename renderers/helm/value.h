@@ -42,6 +42,9 @@ class Object {
   virtual const Method* FindMethod(std::string_view name) const = 0;
   // What fmt prints for the object (%v and template output).
   virtual std::string Print() const = 0;
+  // For objects that are Go maps or slices underneath (chart.Files is a
+  // map[string][]byte): the collection `range` and `len` see; nil otherwise.
+  virtual const Value* Collection() const { return nullptr; }
 };
 using ObjectPtr = std::shared_ptr<const Object>;
 
@@ -120,12 +123,15 @@ class TableObject final : public Object {
   std::string Print() const override;
   // When set, printing calls this method (Go's Stringer).
   void SetStringer(std::string method) { stringer_ = std::move(method); }
+  void SetCollection(Value collection);
+  const Value* Collection() const override;
 
  private:
   std::string type_name_;
   std::vector<std::pair<std::string, Value>> fields_;
   std::vector<std::pair<std::string, Method>> methods_;
   std::string stringer_;
+  std::shared_ptr<const Value> collection_;
 };
 
 // Go's truth for if/with/and/or/not: false, 0, "", nil and empty

@@ -122,6 +122,23 @@ TEST(HelmRender, ErrorsNameTheTemplateFile) {
   EXPECT_NE(out.error().message.find("set b"), std::string::npos);
 }
 
+TEST(HelmRender, FilesObjectGetGlobLinesAsConfigAndRange) {
+  manifest::MemoryFileSystem fs;
+  fs.AddFile("Chart.yaml", "apiVersion: v2\nname: app\nversion: 1.0.0\n");
+  fs.AddFile("conf/a.conf", "x=1\ny=2\n");
+  fs.AddFile("conf/b.conf", "z=3\n");
+  fs.AddFile("other.txt", "o");
+  fs.AddFile("templates/cm.yaml",
+             "get: {{ .Files.Get \"other.txt\" }}\nlines: {{ len (.Files.Lines \"conf/a.conf\") }}\n"
+             "glob: {{ len (.Files.Glob \"conf/*\") }}\n"
+             "range: {{ range $p, $_ := .Files.Glob \"**.conf\" }}{{ $p }} {{ end }}\n"
+             "config:\n{{ (.Files.Glob \"conf/*\").AsConfig | indent 2 }}\n"
+             "secret: {{ (.Files.Glob \"other.txt\").AsSecrets | quote }}\n");
+  EXPECT_EQ(Render(fs, Value::NewMap()),
+            "---\n# Source: app/templates/cm.yaml\nget: o\nlines: 2\nglob: 2\nrange: conf/a.conf conf/b.conf \n"
+            "config:\n  a.conf: |\n    x=1\n    y=2\n  b.conf: |\n    z=3\nsecret: \"other.txt: bw==\"\n");
+}
+
 TEST(HelmChart, MissingOrInvalidChartYamlIsAnError) {
   manifest::MemoryFileSystem fs;
   fs.AddFile("values.yaml", "a: 1\n");
