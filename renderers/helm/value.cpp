@@ -715,9 +715,29 @@ std::string JsonFloat(double f) {
     if (e != std::string::npos && e + 2 < s.size() && s[e + 2] == '0') s.erase(e + 2, 1);
     return s;
   }
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::fixed);
+  // Shortest round-trip digits, written out without an exponent as Go's
+  // strconv 'f' with precision -1 does (trailing zeros, not exact digits).
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific);
   (void)ec;
-  return std::string(buf, end);
+  std::string sci(buf, end);
+  bool neg = sci[0] == '-';
+  if (neg) sci.erase(0, 1);
+  std::size_t e = sci.find('e');
+  int exp = std::atoi(sci.c_str() + e + 1);
+  std::string digits;
+  for (std::size_t i = 0; i < e; ++i) {
+    if (sci[i] != '.') digits += sci[i];
+  }
+  std::string out;
+  auto nd = static_cast<int>(digits.size());
+  if (exp >= nd - 1) {
+    out = digits + std::string(static_cast<std::size_t>(exp - (nd - 1)), '0');
+  } else if (exp >= 0) {
+    out = digits.substr(0, static_cast<std::size_t>(exp + 1)) + "." + digits.substr(static_cast<std::size_t>(exp + 1));
+  } else {
+    out = "0." + std::string(static_cast<std::size_t>(-exp - 1), '0') + digits;
+  }
+  return neg ? "-" + out : out;
 }
 
 void JsonAppend(std::string& out, const Value& v, int depth) {
