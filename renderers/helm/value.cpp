@@ -785,6 +785,7 @@ Result<manifest::Node> ParseFirstYamlDocument(std::string_view text, const std::
   manifest::ParseOptions opts;
   opts.file = file;
   opts.schema = manifest::Schema::kYaml11;
+  opts.resolve_plain_keys = true;
   auto docs = manifest::ParseYamlStream(text, opts);
   if (!docs.ok()) return std::move(docs).error();
   if (docs->empty()) return manifest::Node();

@@ -35,6 +35,11 @@ TEST(HelmValues, ValuesFilesDecodeAsHelmDoes) {
   EXPECT_TRUE(v.AsMap().at("c").IsString());
   EXPECT_FALSE(v.AsMap().at("d").AsBool());
   EXPECT_TRUE(Parse("").AsMap().empty());
+  // Plain keys resolve as YAML 1.1 scalars and become JSON keys; quoted
+  // keys stay text.
+  EXPECT_EQ(FormatValue(Parse("n: 0\n\"y\": 1\non: 2\n0x10: 3\n1.50: 4\n")), "map[1.5:4 16:3 false:0 true:2 y:1]");
+  // Later documents in a values file are ignored, as sigs.k8s.io/yaml does.
+  EXPECT_EQ(FormatValue(Parse("a: 1\n---\nb: 2\n")), "map[a:1]");
   EXPECT_FALSE(ParseValuesFile("- a\n", "v.yaml").ok());
 }
 
