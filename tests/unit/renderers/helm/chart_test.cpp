@@ -97,8 +97,8 @@ TEST(HelmRender, SubchartsConditionsGlobalsAndParentDefinesWin) {
   fs.AddFile("Chart.yaml",
              "apiVersion: v2\nname: parent\nversion: 1.0.0\ndependencies:\n"
              "- name: sub\n  version: \"~0.1\"\n  condition: sub.enabled\n"
-             "- name: off\n  version: 1.0.0\n  condition: off.enabled\n");
-  fs.AddFile("values.yaml", "global:\n  region: eu\nsub:\n  enabled: true\n  color: red\noff:\n  enabled: false\n");
+             "- name: disabled\n  version: 1.0.0\n  condition: disabled.enabled\n");
+  fs.AddFile("values.yaml", "global:\n  region: eu\nsub:\n  enabled: true\n  color: red\ndisabled:\n  enabled: false\n");
   fs.AddFile("templates/_h.tpl", R"({{ define "shared" }}parent{{ end }})");
   fs.AddFile("charts/sub/Chart.yaml", "apiVersion: v2\nname: sub\nversion: 0.1.5\n");
   fs.AddFile("charts/sub/values.yaml", "color: blue\nsize: 1\n");
@@ -107,8 +107,8 @@ TEST(HelmRender, SubchartsConditionsGlobalsAndParentDefinesWin) {
              "kind: ConfigMap\ndata:\n  color: {{ .Values.color }}\n  size: \"{{ .Values.size }}\"\n"
              "  region: {{ .Values.global.region }}\n  shared: {{ include \"shared\" . }}\n"
              "  chart: {{ .Chart.Name }}\n  root: \"{{ .Chart.IsRoot }}\"\n");
-  fs.AddFile("charts/off/Chart.yaml", "apiVersion: v2\nname: off\nversion: 1.0.0\n");
-  fs.AddFile("charts/off/templates/cm.yaml", "kind: ConfigMap\nmetadata:\n  name: off\n");
+  fs.AddFile("charts/disabled/Chart.yaml", "apiVersion: v2\nname: disabled\nversion: 1.0.0\n");
+  fs.AddFile("charts/disabled/templates/cm.yaml", "kind: ConfigMap\nmetadata:\n  name: disabled\n");
   EXPECT_EQ(Render(fs, Value::NewMap()),
             "---\n# Source: parent/charts/sub/templates/cm.yaml\nkind: ConfigMap\ndata:\n  color: red\n  size: \"1\"\n"
             "  region: eu\n  shared: parent\n  chart: sub\n  root: \"false\"\n");
