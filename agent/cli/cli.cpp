@@ -11,10 +11,14 @@ const std::vector<Command>& Commands() {
   static const std::vector<Command> kCommands = {
       {"render", "Render a directory (plain YAML, Kustomize overlay or Helm chart) to stdout",
        "usage: keelson render DIR\n"
+       "       keelson render CHART [--release NAME] [--namespace NS] [-f values.yaml]...\n"
+       "         [--set k=v]... [--set-string k=v]... [--set-file k=path]... [--include-crds]\n"
+       "         [--skip-tests] [--kube-version V] [--api-versions G/V]...\n"
        "\n"
        "Prints the objects DIR renders to as one YAML stream. A directory with\n"
        "plain manifests renders every *.yaml, *.yml and *.json file under it in\n"
-       "path order.\n",
+       "path order. A directory holding Chart.yaml is a Helm chart and prints\n"
+       "what `helm template NAME CHART ...` prints.\n",
        RunRender},
       {"verify", "Check the signatures of commits and tags against trusted keys and a trust policy",
        "usage: keelson verify --repo PATH (--rev R | --range A..B) [--allowed-signers F]\n"

@@ -8,7 +8,14 @@
 namespace keelson::cli {
 
 int RunRender(const Invocation& inv) {
-  if (inv.args.size() != 1 || inv.args[0].starts_with("-")) {
+  if (inv.args.empty() || inv.args[0].starts_with("-")) {
+    return UsageError(inv, "render needs exactly one directory; see `keelson help render`");
+  }
+  // A directory holding Chart.yaml is a Helm chart (render_chart.cpp).
+  if (manifest::DiskFileSystem(inv.args[0]).Type("Chart.yaml") == manifest::FileType::kFile) {
+    return RunRenderChart(inv);
+  }
+  if (inv.args.size() != 1) {
     return UsageError(inv, "render needs exactly one directory; see `keelson help render`");
   }
   manifest::DiskFileSystem fs(inv.args[0]);

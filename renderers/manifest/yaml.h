@@ -39,6 +39,11 @@ struct ParseOptions {
   std::size_t max_alias_bytes = 64u << 20;
   // Documents larger than this are refused before parsing.
   std::size_t max_input_bytes = 64u << 20;
+  // Store plain (unquoted) mapping keys the way sigs.k8s.io/yaml turns
+  // them into JSON keys: resolved under `schema`, booleans as "true"/
+  // "false", numbers as Go prints them (so under kYaml11 `n:` becomes
+  // "false" and `0x10:` becomes "16"). Helm reads values this way.
+  bool resolve_plain_keys = false;
 };
 
 // Parses a multi-document stream. Empty documents (only comments, or a bare

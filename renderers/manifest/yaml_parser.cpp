@@ -314,6 +314,10 @@ class TreeBuilder : public YAML::EventHandler {
   }
 
   void SetKey(std::string key, const YAML::Mark& mark, bool plain) {
+    if (plain && options_.resolve_plain_keys && key != "<<") {
+      Node resolved = ResolvePlainScalar(key, options_.schema);
+      if (resolved.IsBool() || resolved.IsInt() || resolved.IsFloat()) key = resolved.ScalarText();
+    }
     Frame& f = stack_.back();
     f.key_is_merge = plain && key == "<<";
     if (!f.key_is_merge && f.node.Find(key) != nullptr) {

@@ -1,0 +1,809 @@
+#include "renderers/helm/value.h"
+
+#include <charconv>
+#include <cmath>
+#include <algorithm>
+#include <cstdio>
+
+#include "renderers/manifest/json.h"
+#include "renderers/manifest/yaml.h"
+
+namespace keelson::helm {
+
+void TableObject::SetField(std::string name, Value value) {
+  for (auto& f : fields_) {
+    if (f.first == name) {
+      f.second = std::move(value);
+      return;
+    }
+  }
+  fields_.emplace_back(std::move(name), std::move(value));
+}
+
+void TableObject::SetMethod(std::string name, Method method) {
+  methods_.emplace_back(std::move(name), std::move(method));
+}
+
+const Value* TableObject::Field(std::string_view name) const {
+  for (const auto& f : fields_) {
+    if (f.first == name) return &f.second;
+  }
+  return nullptr;
+}
+
+const Object::Method* TableObject::FindMethod(std::string_view name) const {
+  for (const auto& m : methods_) {
+    if (m.first == name) return &m.second;
+  }
+  return nullptr;
+}
+
+void TableObject::SetCollection(Value collection) { collection_ = std::make_shared<const Value>(std::move(collection)); }
+
+const Value* TableObject::Collection() const { return collection_.get(); }
+
+std::string TableObject::Print() const {
+  if (!stringer_.empty()) {
+    if (const Method* m = FindMethod(stringer_)) {
+      Result<Value> r = (*m)({});
+      if (r.ok() && r->IsString()) return r->AsString();
+    }
+  }
+  std::string out = "{";
+  bool first = true;
+  for (const auto& f : fields_) {
+    if (!first) out += ' ';
+    first = false;
+    out += FormatValue(f.second);
+  }
+  return out + "}";
+}
+
+Value Value::Bool(bool b) {
+  Value v;
+  v.kind_ = Kind::kBool;
+  v.b_ = b;
+  return v;
+}
+Value Value::Int(std::int64_t i) {
+  Value v;
+  v.kind_ = Kind::kInt;
+  v.i_ = i;
+  return v;
+}
+Value Value::Int64(std::int64_t i) {
+  Value v = Int(i);
+  v.int64_ = true;
+  return v;
+}
+Value Value::Float(double f) {
+  Value v;
+  v.kind_ = Kind::kFloat;
+  v.f_ = f;
+  return v;
+}
+Value Value::String(std::string s) {
+  Value v;
+  v.kind_ = Kind::kString;
+  v.s_ = std::make_shared<const std::string>(std::move(s));
+  return v;
+}
+Value Value::NewList(List items) { return FromList(std::make_shared<List>(std::move(items))); }
+Value Value::NewMap(Map entries) { return FromMap(std::make_shared<Map>(std::move(entries))); }
+Value Value::FromList(ListPtr list) {
+  Value v;
+  v.kind_ = Kind::kList;
+  v.list_ = std::move(list);
+  return v;
+}
+Value Value::FromMap(MapPtr map) {
+  Value v;
+  v.kind_ = Kind::kMap;
+  v.map_ = std::move(map);
+  return v;
+}
+Value Value::FromObject(ObjectPtr object) {
+  Value v;
+  v.kind_ = Kind::kObject;
+  v.object_ = std::move(object);
+  return v;
+}
+
+std::string Value::TypeName() const {
+  switch (kind_) {
+    case Kind::kNil: return "<nil>";
+    case Kind::kBool: return "bool";
+    case Kind::kInt: return int64_ ? "int64" : "int";
+    case Kind::kFloat: return "float64";
+    case Kind::kString: return "string";
+    case Kind::kList: return "[]interface {}";
+    case Kind::kMap: return "map[string]interface {}";
+    case Kind::kObject: return object_->TypeName();
+  }
+  return "";
+}
+
+std::string Value::KindName() const {
+  switch (kind_) {
+    case Kind::kNil: return "invalid";
+    case Kind::kBool: return "bool";
+    case Kind::kInt: return int64_ ? "int64" : "int";
+    case Kind::kFloat: return "float64";
+    case Kind::kString: return "string";
+    case Kind::kList: return "slice";
+    case Kind::kMap: return "map";
+    case Kind::kObject: return object_->TypeName().starts_with("*") ? "ptr" : "struct";
+  }
+  return "";
+}
+
+bool IsTrue(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kNil: return false;
+    case Value::Kind::kBool: return v.AsBool();
+    case Value::Kind::kInt: return v.AsInt() != 0;
+    case Value::Kind::kFloat: return v.AsFloat() != 0;
+    case Value::Kind::kString: return !v.AsString().empty();
+    case Value::Kind::kList: return !v.AsList().empty();
+    case Value::Kind::kMap: return !v.AsMap().empty();
+    case Value::Kind::kObject: return true;
+  }
+  return false;
+}
+
+bool IsEmpty(const Value& v) {
+  // Sprig treats structs as never empty, like Go's truth.
+  return !IsTrue(v);
+}
+
+namespace {
+
+std::string IntText(std::int64_t i) { return std::to_string(i); }
+
+void AppendUtf8(std::string& out, std::uint32_t r) {
+  if (r < 0x80) {
+    out += static_cast<char>(r);
+  } else if (r < 0x800) {
+    out += static_cast<char>(0xC0 | (r >> 6));
+    out += static_cast<char>(0x80 | (r & 0x3F));
+  } else if (r < 0x10000) {
+    out += static_cast<char>(0xE0 | (r >> 12));
+    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (r & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (r >> 18));
+    out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (r & 0x3F));
+  }
+}
+
+// Decodes one UTF-8 rune at s[i]; returns its length, or 0 when invalid.
+std::size_t DecodeRune(std::string_view s, std::size_t i, std::uint32_t& r) {
+  auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) {
+    r = c;
+    return 1;
+  }
+  std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+  if (n == 0 || c >= 0xF8 || i + n > s.size()) return 0;
+  r = c & (0x3F >> (n - 1));
+  for (std::size_t k = 1; k < n; ++k) {
+    auto d = static_cast<unsigned char>(s[i + k]);
+    if ((d & 0xC0) != 0x80) return 0;
+    r = (r << 6) | (d & 0x3F);
+  }
+  if ((n == 2 && r < 0x80) || (n == 3 && r < 0x800) || (n == 4 && r < 0x10000) || r > 0x10FFFF ||
+      (r >= 0xD800 && r <= 0xDFFF)) {
+    return 0;
+  }
+  return n;
+}
+
+std::string Hex(std::uint32_t v, int digits) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out(static_cast<std::size_t>(digits), '0');
+  for (int i = digits - 1; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = kHex[v & 0xF];
+    v >>= 4;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string GoQuote(std::string_view s) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < s.size();) {
+    std::uint32_t r = 0;
+    std::size_t n = DecodeRune(s, i, r);
+    if (n == 0) {
+      out += "\\x" + Hex(static_cast<unsigned char>(s[i]), 2);
+      ++i;
+      continue;
+    }
+    i += n;
+    switch (r) {
+      case '\a': out += "\\a"; continue;
+      case '\b': out += "\\b"; continue;
+      case '\f': out += "\\f"; continue;
+      case '\n': out += "\\n"; continue;
+      case '\r': out += "\\r"; continue;
+      case '\t': out += "\\t"; continue;
+      case '\v': out += "\\v"; continue;
+      case '\\': out += "\\\\"; continue;
+      case '"': out += "\\\""; continue;
+      default: break;
+    }
+    if (r < 0x20 || r == 0x7F) {
+      out += "\\x" + Hex(r, 2);
+    } else if ((r >= 0x80 && r < 0xA0) || r == 0xAD || r == 0xFEFF || r == 0x2028 || r == 0x2029) {
+      out += r < 0x10000 ? "\\u" + Hex(r, 4) : "\\U" + Hex(r, 8);
+    } else {
+      AppendUtf8(out, r);
+    }
+  }
+  return out + "\"";
+}
+
+std::string FormatValue(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kNil: return "<nil>";
+    case Value::Kind::kBool: return v.AsBool() ? "true" : "false";
+    case Value::Kind::kInt: return IntText(v.AsInt());
+    case Value::Kind::kFloat: return manifest::FormatGoFloat(v.AsFloat());
+    case Value::Kind::kString: return v.AsString();
+    case Value::Kind::kList: {
+      std::string out = "[";
+      bool first = true;
+      for (const Value& item : v.AsList()) {
+        if (!first) out += ' ';
+        first = false;
+        out += FormatValue(item);
+      }
+      return out + "]";
+    }
+    case Value::Kind::kMap: {
+      std::string out = "map[";
+      bool first = true;
+      for (const auto& [k, item] : v.AsMap()) {
+        if (!first) out += ' ';
+        first = false;
+        out += k + ":" + FormatValue(item);
+      }
+      return out + "]";
+    }
+    case Value::Kind::kObject: return v.AsObject().Print();
+  }
+  return "";
+}
+
+std::string Sprint(const std::vector<Value>& args) {
+  std::string out;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (i > 0 && !args[i].IsString() && !args[i - 1].IsString()) out += ' ';
+    out += FormatValue(args[i]);
+  }
+  return out;
+}
+
+std::string Sprintln(const std::vector<Value>& args) {
+  std::string out;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (i > 0) out += ' ';
+    out += FormatValue(args[i]);
+  }
+  return out + "\n";
+}
+
+namespace {
+
+struct Spec {
+  bool minus = false, plus = false, sharp = false, zero = false, space = false;
+  int width = -1;
+  int precision = -1;
+};
+
+std::string Pad(std::string body, const Spec& spec, bool numeric) {
+  // Width counts runes.
+  std::size_t runes = 0;
+  for (unsigned char c : body) {
+    if ((c & 0xC0) != 0x80) ++runes;
+  }
+  if (spec.width < 0 || runes >= static_cast<std::size_t>(spec.width)) return body;
+  std::size_t fill = static_cast<std::size_t>(spec.width) - runes;
+  if (spec.minus) return body + std::string(fill, ' ');
+  if (spec.zero && numeric) {
+    std::size_t sign = (!body.empty() && (body[0] == '-' || body[0] == '+' || body[0] == ' ')) ? 1 : 0;
+    return body.substr(0, sign) + std::string(fill, '0') + body.substr(sign);
+  }
+  return std::string(fill, ' ') + body;
+}
+
+std::string BadVerb(char verb, const Value& v) {
+  if (v.IsNil()) return std::string("%!") + verb + "(<nil>)";
+  return std::string("%!") + verb + "(" + v.TypeName() + "=" + FormatValue(v) + ")";
+}
+
+std::string FormatInt(std::int64_t i, char verb, const Spec& spec) {
+  bool neg = i < 0;
+  std::uint64_t u = neg ? (0 - static_cast<std::uint64_t>(i)) : static_cast<std::uint64_t>(i);
+  int base = 10;
+  std::string prefix;
+  switch (verb) {
+    case 'x': case 'X': base = 16; if (spec.sharp) prefix = verb == 'x' ? "0x" : "0X"; break;
+    case 'o': base = 8; if (spec.sharp) prefix = "0"; break;
+    case 'O': base = 8; prefix = "0o"; break;
+    case 'b': base = 2; break;
+    default: break;
+  }
+  char buf[80];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, u, base);
+  (void)ec;
+  std::string digits(buf, end);
+  if (verb == 'X') {
+    for (char& c : digits) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  if (spec.precision >= 0) {
+    if (spec.precision == 0 && u == 0) digits.clear();
+    while (digits.size() < static_cast<std::size_t>(spec.precision)) digits.insert(0, "0");
+  }
+  std::string sign = neg ? "-" : spec.plus ? "+" : spec.space ? " " : "";
+  Spec padspec = spec;
+  if (spec.precision >= 0) padspec.zero = false;
+  return Pad(sign + prefix + digits, padspec, true);
+}
+
+std::string FormatFloat(double f, char verb, const Spec& spec) {
+  std::string body;
+  if (std::isnan(f)) {
+    body = "NaN";
+  } else if (std::isinf(f)) {
+    body = f > 0 ? (spec.plus ? "+Inf" : "+Inf") : "-Inf";
+    if (f > 0 && !spec.plus) body = spec.space ? " Inf" : "+Inf";
+  } else if ((verb == 'v' || verb == 'g' || verb == 'G') && spec.precision < 0) {
+    body = manifest::FormatGoFloat(f);
+    if (verb == 'G') {
+      for (char& c : body) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+  } else {
+    int prec = spec.precision < 0 ? 6 : spec.precision;
+    prec = std::min(prec, 300);
+    char conv = verb == 'v' ? 'g' : verb == 'F' ? 'f' : verb;
+    char buf[512];
+    switch (conv) {
+      case 'e': std::snprintf(buf, sizeof buf, "%.*e", prec, f); break;
+      case 'E': std::snprintf(buf, sizeof buf, "%.*E", prec, f); break;
+      case 'g': std::snprintf(buf, sizeof buf, "%.*g", prec, f); break;
+      case 'G': std::snprintf(buf, sizeof buf, "%.*G", prec, f); break;
+      default:
+        if (std::fabs(f) >= 1e300) {
+          std::snprintf(buf, sizeof buf, "%.*e", prec, f);
+        } else {
+          std::snprintf(buf, sizeof buf, "%.*f", std::min(prec, 100), f);
+        }
+    }
+    body = buf;
+  }
+  if (!body.empty() && body[0] != '-' && body[0] != '+' && body[0] != ' ') {
+    if (spec.plus) body = "+" + body;
+    else if (spec.space) body = " " + body;
+  } else if (body[0] == '+' && !spec.plus && std::isinf(f)) {
+    // Go prints +Inf for %v of +Inf.
+  }
+  return Pad(body, spec, std::isfinite(f));
+}
+
+std::string FormatString(const std::string& s, char verb, const Spec& spec) {
+  std::string body = s;
+  if (spec.precision >= 0) {
+    std::size_t runes = 0, i = 0;
+    for (; i < body.size(); ++i) {
+      if ((static_cast<unsigned char>(body[i]) & 0xC0) != 0x80) {
+        if (runes == static_cast<std::size_t>(spec.precision)) break;
+        ++runes;
+      }
+    }
+    body.resize(i);
+  }
+  if (verb == 'q') {
+    if (spec.sharp && body.find('`') == std::string::npos) {
+      body = "`" + body + "`";
+    } else {
+      body = GoQuote(body);
+    }
+  } else if (verb == 'x' || verb == 'X') {
+    std::string hex;
+    for (unsigned char c : body) {
+      std::string h = Hex(c, 2);
+      if (verb == 'X') {
+        for (char& x : h) x = static_cast<char>(std::toupper(static_cast<unsigned char>(x)));
+      }
+      if (spec.space && !hex.empty()) hex += ' ';
+      hex += h;
+    }
+    body = hex;
+  }
+  return Pad(body, spec, false);
+}
+
+std::string FormatOne(const Value& v, char verb, const Spec& spec);
+
+std::string FormatComposite(const Value& v, char verb, const Spec& spec) {
+  if (v.IsList()) {
+    std::string out = "[";
+    bool first = true;
+    for (const Value& item : v.AsList()) {
+      if (!first) out += ' ';
+      first = false;
+      out += FormatOne(item, verb, spec);
+    }
+    return out + "]";
+  }
+  std::string out = "map[";
+  bool first = true;
+  for (const auto& [k, item] : v.AsMap()) {
+    if (!first) out += ' ';
+    first = false;
+    out += FormatOne(Value::String(k), verb, spec) + ":" + FormatOne(item, verb, spec);
+  }
+  return out + "]";
+}
+
+std::string FormatOne(const Value& v, char verb, const Spec& spec) {
+  if (verb == 'T') return Pad(v.TypeName(), spec, false);
+  switch (v.kind()) {
+    case Value::Kind::kNil:
+      if (verb == 'v') return Pad("<nil>", spec, false);
+      return BadVerb(verb, v);
+    case Value::Kind::kBool:
+      if (verb == 'v' || verb == 't') return Pad(v.AsBool() ? "true" : "false", spec, false);
+      return BadVerb(verb, v);
+    case Value::Kind::kInt:
+      switch (verb) {
+        case 'v': case 'd': case 'x': case 'X': case 'o': case 'O': case 'b':
+          return FormatInt(v.AsInt(), verb == 'v' ? 'd' : verb, spec);
+        case 'c': {
+          std::string out;
+          AppendUtf8(out, static_cast<std::uint32_t>(v.AsInt()));
+          return Pad(out, spec, false);
+        }
+        case 'q': {
+          std::string out;
+          AppendUtf8(out, static_cast<std::uint32_t>(v.AsInt()));
+          std::string q = GoQuote(out);
+          return Pad("'" + q.substr(1, q.size() - 2) + "'", spec, false);
+        }
+        default: return BadVerb(verb, v);
+      }
+    case Value::Kind::kFloat:
+      switch (verb) {
+        case 'v': case 'g': case 'G': case 'e': case 'E': case 'f': case 'F':
+          return FormatFloat(v.AsFloat(), verb, spec);
+        default: return BadVerb(verb, v);
+      }
+    case Value::Kind::kString:
+      switch (verb) {
+        case 'v': case 's': case 'q': case 'x': case 'X': return FormatString(v.AsString(), verb, spec);
+        default: return BadVerb(verb, v);
+      }
+    case Value::Kind::kList:
+    case Value::Kind::kMap:
+      return FormatComposite(v, verb, spec);
+    case Value::Kind::kObject:
+      if (verb == 'v' || verb == 's') return Pad(v.AsObject().Print(), spec, false);
+      return BadVerb(verb, v);
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string Sprintf(std::string_view format, const std::vector<Value>& args) {
+  std::string out;
+  std::size_t arg = 0;
+  for (std::size_t i = 0; i < format.size();) {
+    char c = format[i];
+    if (c != '%') {
+      out += c;
+      ++i;
+      continue;
+    }
+    ++i;
+    if (i >= format.size()) {
+      out += "%!(NOVERB)";
+      break;
+    }
+    Spec spec;
+    for (; i < format.size(); ++i) {
+      char f = format[i];
+      if (f == '-') spec.minus = true;
+      else if (f == '+') spec.plus = true;
+      else if (f == '#') spec.sharp = true;
+      else if (f == '0') spec.zero = !spec.minus;
+      else if (f == ' ') spec.space = true;
+      else break;
+    }
+    auto read_number = [&](int& target) {
+      if (i < format.size() && format[i] == '*') {
+        ++i;
+        if (arg < args.size() && args[arg].IsInt()) {
+          target = static_cast<int>(args[arg].AsInt());
+          if (target < 0) {
+            spec.minus = true;
+            target = -target;
+          }
+        } else {
+          out += "%!(BADWIDTH)";
+        }
+        ++arg;
+        return;
+      }
+      int n = 0;
+      bool any = false;
+      while (i < format.size() && format[i] >= '0' && format[i] <= '9') {
+        n = std::min(n * 10 + (format[i] - '0'), 1000000);
+        ++i;
+        any = true;
+      }
+      if (any) target = n;
+    };
+    read_number(spec.width);
+    if (i < format.size() && format[i] == '.') {
+      ++i;
+      spec.precision = 0;
+      read_number(spec.precision);
+    }
+    if (i >= format.size()) {
+      out += "%!(NOVERB)";
+      break;
+    }
+    // Verbs are runes; only ASCII verbs are meaningful.
+    char verb = format[i++];
+    if (verb == '%') {
+      out += '%';
+      continue;
+    }
+    if (arg >= args.size()) {
+      out += std::string("%!") + verb + "(MISSING)";
+      continue;
+    }
+    out += FormatOne(args[arg++], verb, spec);
+  }
+  if (arg < args.size()) {
+    out += "%!(EXTRA ";
+    for (std::size_t k = arg; k < args.size(); ++k) {
+      if (k > arg) out += ", ";
+      out += args[k].IsNil() ? "<nil>" : args[k].TypeName() + "=" + FormatValue(args[k]);
+    }
+    out += ")";
+  }
+  return out;
+}
+
+Value DeepCopy(const Value& v) {
+  if (v.IsList()) {
+    List items;
+    items.reserve(v.AsList().size());
+    for (const Value& item : v.AsList()) items.push_back(DeepCopy(item));
+    return Value::NewList(std::move(items));
+  }
+  if (v.IsMap()) {
+    Map entries;
+    for (const auto& [k, item] : v.AsMap()) entries.emplace(k, DeepCopy(item));
+    return Value::NewMap(std::move(entries));
+  }
+  return v;
+}
+
+Value FromNodeAsJson(const manifest::Node& node) {
+  using T = manifest::Node::Type;
+  switch (node.type()) {
+    case T::kNull: return Value::Nil();
+    case T::kBool: return Value::Bool(node.AsBool());
+    case T::kInt: return Value::Float(static_cast<double>(node.AsInt()));
+    case T::kFloat: return Value::Float(node.AsFloat());
+    case T::kString: return Value::String(node.AsString());
+    case T::kSequence: {
+      List items;
+      for (const auto& item : node.items()) items.push_back(FromNodeAsJson(item));
+      return Value::NewList(std::move(items));
+    }
+    case T::kMapping: {
+      Map entries;
+      for (const auto& e : node.entries()) entries.insert_or_assign(e.key, FromNodeAsJson(e.value));
+      return Value::NewMap(std::move(entries));
+    }
+  }
+  return Value::Nil();
+}
+
+Value FromNodeTyped(const manifest::Node& node) {
+  using T = manifest::Node::Type;
+  switch (node.type()) {
+    case T::kInt: return Value::Int64(node.AsInt());
+    case T::kSequence: {
+      List items;
+      for (const auto& item : node.items()) items.push_back(FromNodeTyped(item));
+      return Value::NewList(std::move(items));
+    }
+    case T::kMapping: {
+      Map entries;
+      for (const auto& e : node.entries()) entries.insert_or_assign(e.key, FromNodeTyped(e.value));
+      return Value::NewMap(std::move(entries));
+    }
+    default: return FromNodeAsJson(node);
+  }
+}
+
+namespace {
+
+manifest::Node ToNodeRaw(const Value& v, int depth) {
+  using manifest::Node;
+  if (depth > 10000) return Node::Null();
+  switch (v.kind()) {
+    case Value::Kind::kNil: return Node::Null();
+    case Value::Kind::kBool: return Node::Bool(v.AsBool());
+    case Value::Kind::kInt: return Node::Int(v.AsInt());
+    case Value::Kind::kFloat: {
+      double f = v.AsFloat();
+      if (std::isfinite(f) && std::trunc(f) == f && std::fabs(f) < 1e21 && std::fabs(f) <= 9.2233720368547758e18) {
+        return Node::Int(static_cast<std::int64_t>(f));
+      }
+      return Node::Float(f);
+    }
+    case Value::Kind::kString: return Node::String(v.AsString());
+    case Value::Kind::kList: {
+      Node out = Node::Sequence();
+      for (const Value& item : v.AsList()) out.Append(ToNodeRaw(item, depth + 1));
+      return out;
+    }
+    case Value::Kind::kMap: {
+      Node out = Node::Mapping();
+      for (const auto& [k, item] : v.AsMap()) out.entries().push_back({k, ToNodeRaw(item, depth + 1), {}});
+      return out;
+    }
+    case Value::Kind::kObject: {
+      // Structs marshal their exported fields; the objects Helm exposes are
+      // rarely serialised, so printing their text is the faithful fallback
+      // for Stringers only.
+      return Node::String(v.AsObject().Print());
+    }
+  }
+  return Node::Null();
+}
+
+void JsonString(std::string& out, std::string_view s) {
+  out += '"';
+  for (std::size_t i = 0; i < s.size();) {
+    std::uint32_t r = 0;
+    std::size_t n = DecodeRune(s, i, r);
+    if (n == 0) {
+      out += "\\ufffd";
+      ++i;
+      continue;
+    }
+    i += n;
+    switch (r) {
+      case '"': out += "\\\""; continue;
+      case '\\': out += "\\\\"; continue;
+      case '\n': out += "\\n"; continue;
+      case '\r': out += "\\r"; continue;
+      case '\t': out += "\\t"; continue;
+      case '<': case '>': case '&': out += "\\u00" + Hex(r, 2); continue;
+      case 0x2028: out += "\\u2028"; continue;
+      case 0x2029: out += "\\u2029"; continue;
+      default: break;
+    }
+    if (r < 0x20) {
+      out += "\\u00" + Hex(r, 2);
+    } else {
+      AppendUtf8(out, r);
+    }
+  }
+  out += '"';
+}
+
+std::string JsonFloat(double f) {
+  if (!std::isfinite(f)) return "null";
+  double a = std::fabs(f);
+  char buf[64];
+  if (a != 0 && (a < 1e-6 || a >= 1e21)) {
+    std::string s = manifest::FormatGoFloat(f);
+    // Go prints e-07 as e-07 in 'g' but json cleans it to e-7.
+    std::size_t e = s.find('e');
+    if (e != std::string::npos && e + 2 < s.size() && s[e + 2] == '0') s.erase(e + 2, 1);
+    return s;
+  }
+  // Shortest round-trip digits, written out without an exponent as Go's
+  // strconv 'f' with precision -1 does (trailing zeros, not exact digits).
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific);
+  (void)ec;
+  std::string sci(buf, end);
+  bool neg = sci[0] == '-';
+  if (neg) sci.erase(0, 1);
+  std::size_t e = sci.find('e');
+  int exp = std::atoi(sci.c_str() + e + 1);
+  std::string digits;
+  for (std::size_t i = 0; i < e; ++i) {
+    if (sci[i] != '.') digits += sci[i];
+  }
+  std::string out;
+  auto nd = static_cast<int>(digits.size());
+  if (exp >= nd - 1) {
+    out = digits + std::string(static_cast<std::size_t>(exp - (nd - 1)), '0');
+  } else if (exp >= 0) {
+    out = digits.substr(0, static_cast<std::size_t>(exp + 1)) + "." + digits.substr(static_cast<std::size_t>(exp + 1));
+  } else {
+    out = "0." + std::string(static_cast<std::size_t>(-exp - 1), '0') + digits;
+  }
+  return neg ? "-" + out : out;
+}
+
+void JsonAppend(std::string& out, const Value& v, int depth) {
+  if (depth > 10000) {
+    out += "null";
+    return;
+  }
+  switch (v.kind()) {
+    case Value::Kind::kNil: out += "null"; return;
+    case Value::Kind::kBool: out += v.AsBool() ? "true" : "false"; return;
+    case Value::Kind::kInt: out += std::to_string(v.AsInt()); return;
+    case Value::Kind::kFloat: out += JsonFloat(v.AsFloat()); return;
+    case Value::Kind::kString: JsonString(out, v.AsString()); return;
+    case Value::Kind::kList: {
+      out += '[';
+      bool first = true;
+      for (const Value& item : v.AsList()) {
+        if (!first) out += ',';
+        first = false;
+        JsonAppend(out, item, depth + 1);
+      }
+      out += ']';
+      return;
+    }
+    case Value::Kind::kMap: {
+      out += '{';
+      bool first = true;
+      for (const auto& [k, item] : v.AsMap()) {
+        if (!first) out += ',';
+        first = false;
+        JsonString(out, k);
+        out += ':';
+        JsonAppend(out, item, depth + 1);
+      }
+      out += '}';
+      return;
+    }
+    case Value::Kind::kObject: JsonString(out, v.AsObject().Print()); return;
+  }
+}
+
+}  // namespace
+
+Result<manifest::Node> ParseFirstYamlDocument(std::string_view text, const std::string& file) {
+  manifest::ParseOptions opts;
+  opts.file = file;
+  opts.schema = manifest::Schema::kYaml11;
+  opts.resolve_plain_keys = true;
+  auto docs = manifest::ParseYamlStream(text, opts);
+  if (!docs.ok()) return std::move(docs).error();
+  if (docs->empty()) return manifest::Node();
+  return std::move(docs->front());
+}
+
+manifest::Node ToJsonNode(const Value& v) { return ToNodeRaw(v, 0); }
+
+std::string ToJsonText(const Value& v) {
+  std::string out;
+  JsonAppend(out, v, 0);
+  return out;
+}
+
+std::string ToYamlText(const Value& v) {
+  std::string text = manifest::EmitYaml(ToJsonNode(v));
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+}  // namespace keelson::helm

@@ -1,0 +1,177 @@
+// Dynamic values with Go semantics, as Go templates see them.
+//
+// A Value is what a chart's templates operate on: nil, bool, int (Go's
+// `int` or `int64`), float64, string, a list ([]interface{}), a map
+// (map[string]interface{}, iterated in sorted key order) or an Object (a
+// Go struct with fields and methods, such as .Capabilities or .Files).
+// Lists and maps are shared by reference like Go slices and maps: copying a
+// Value copies the handle, and `set` on a dict is visible through every
+// handle. Not thread-safe; one render uses its values on one thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "renderers/manifest/node.h"
+#include "renderers/manifest/result.h"
+
+namespace keelson::helm {
+
+class Value;
+using List = std::vector<Value>;
+using Map = std::map<std::string, Value, std::less<>>;
+using ListPtr = std::shared_ptr<List>;
+using MapPtr = std::shared_ptr<Map>;
+
+// A Go struct exposed to templates: named fields and methods. Missing fields
+// are an error, unlike map keys.
+class Object {
+ public:
+  using Method = std::function<Result<Value>(const std::vector<Value>& args)>;
+  virtual ~Object() = default;
+  virtual std::string TypeName() const = 0;
+  // nullptr when there is no such field.
+  virtual const Value* Field(std::string_view name) const = 0;
+  // nullptr when there is no such method.
+  virtual const Method* FindMethod(std::string_view name) const = 0;
+  // What fmt prints for the object (%v and template output).
+  virtual std::string Print() const = 0;
+  // For objects that are Go maps or slices underneath (chart.Files is a
+  // map[string][]byte): the collection `range` and `len` see; nil otherwise.
+  virtual const Value* Collection() const { return nullptr; }
+};
+using ObjectPtr = std::shared_ptr<const Object>;
+
+class Value {
+ public:
+  enum class Kind : std::uint8_t { kNil, kBool, kInt, kFloat, kString, kList, kMap, kObject };
+
+  Value() = default;
+  static Value Nil() { return Value(); }
+  static Value Bool(bool b);
+  // Go `int` (template literals, len, most Sprig results).
+  static Value Int(std::int64_t i);
+  // Go `int64` (--set integers, Sprig's add/sub/int64).
+  static Value Int64(std::int64_t i);
+  static Value Float(double f);
+  static Value String(std::string s);
+  static Value NewList(List items = {});
+  static Value NewMap(Map entries = {});
+  static Value FromList(ListPtr list);
+  static Value FromMap(MapPtr map);
+  static Value FromObject(ObjectPtr object);
+
+  Kind kind() const { return kind_; }
+  bool IsNil() const { return kind_ == Kind::kNil; }
+  bool IsBool() const { return kind_ == Kind::kBool; }
+  bool IsInt() const { return kind_ == Kind::kInt; }
+  bool IsFloat() const { return kind_ == Kind::kFloat; }
+  bool IsNumber() const { return IsInt() || IsFloat(); }
+  bool IsString() const { return kind_ == Kind::kString; }
+  bool IsList() const { return kind_ == Kind::kList; }
+  bool IsMap() const { return kind_ == Kind::kMap; }
+  bool IsObject() const { return kind_ == Kind::kObject; }
+  bool is_int64() const { return int64_; }
+
+  bool AsBool() const { return b_; }
+  std::int64_t AsInt() const { return i_; }
+  double AsFloat() const { return f_; }
+  const std::string& AsString() const { return *s_; }
+  const List& AsList() const { return *list_; }
+  List& MutableList() const { return *list_; }
+  const ListPtr& list_ptr() const { return list_; }
+  const Map& AsMap() const { return *map_; }
+  Map& MutableMap() const { return *map_; }
+  const MapPtr& map_ptr() const { return map_; }
+  const Object& AsObject() const { return *object_; }
+
+  // Go's type name: "<nil>", "bool", "int", "int64", "float64", "string",
+  // "[]interface {}", "map[string]interface {}", or the struct's name.
+  std::string TypeName() const;
+  // Go's reflect.Kind name: "invalid", "bool", "int", "int64", "float64",
+  // "string", "slice", "map", "struct"/"ptr".
+  std::string KindName() const;
+
+ private:
+  Kind kind_ = Kind::kNil;
+  bool b_ = false;
+  bool int64_ = false;
+  std::int64_t i_ = 0;
+  double f_ = 0;
+  std::shared_ptr<const std::string> s_;
+  ListPtr list_;
+  MapPtr map_;
+  ObjectPtr object_;
+};
+
+// An Object built from tables; enough for every object Helm exposes.
+class TableObject final : public Object {
+ public:
+  explicit TableObject(std::string type_name) : type_name_(std::move(type_name)) {}
+  void SetField(std::string name, Value value);
+  void SetMethod(std::string name, Method method);
+  // Fields print in the order they were set, as Go prints `{a b}`.
+  std::string TypeName() const override { return type_name_; }
+  const Value* Field(std::string_view name) const override;
+  const Method* FindMethod(std::string_view name) const override;
+  std::string Print() const override;
+  // When set, printing calls this method (Go's Stringer).
+  void SetStringer(std::string method) { stringer_ = std::move(method); }
+  void SetCollection(Value collection);
+  const Value* Collection() const override;
+
+ private:
+  std::string type_name_;
+  std::vector<std::pair<std::string, Value>> fields_;
+  std::vector<std::pair<std::string, Method>> methods_;
+  std::string stringer_;
+  std::shared_ptr<const Value> collection_;
+};
+
+// Go's truth for if/with/and/or/not: false, 0, "", nil and empty
+// collections are false; structs are true.
+bool IsTrue(const Value& v);
+// Sprig's `empty`.
+bool IsEmpty(const Value& v);
+
+// fmt.Sprint of one operand (%v): nil is "<nil>", maps "map[a:1]".
+std::string FormatValue(const Value& v);
+// fmt.Sprint over several operands: spaces only between two non-strings.
+std::string Sprint(const std::vector<Value>& args);
+// fmt.Sprintln: always spaces, trailing newline.
+std::string Sprintln(const std::vector<Value>& args);
+// fmt.Sprintf with Go's verbs, flags, widths and error forms
+// (%!d(string=x), %!v(MISSING), %!(EXTRA ...)).
+std::string Sprintf(std::string_view format, const std::vector<Value>& args);
+// strconv.Quote.
+std::string GoQuote(std::string_view s);
+
+// Deep copy of lists and maps (objects stay shared).
+Value DeepCopy(const Value& v);
+
+// The JSON/YAML world and back.
+// Decodes as sigs.k8s.io/yaml does into interface{}: every number becomes
+// float64, keys become strings.
+Value FromNodeAsJson(const manifest::Node& node);
+// Keeps ints as Go ints (int64) — the --set and YAML-v2 direct decoding.
+Value FromNodeTyped(const manifest::Node& node);
+// What encoding/json would produce, read back into a Node: whole floats
+// below 1e21 become ints, objects print their fields.
+manifest::Node ToJsonNode(const Value& v);
+// Parses the first document of a YAML stream the way sigs.k8s.io/yaml
+// does (YAML 1.1 scalars); later documents are ignored, an empty stream is
+// null.
+Result<manifest::Node> ParseFirstYamlDocument(std::string_view text, const std::string& file);
+
+// encoding/json.Marshal with sorted keys and HTML escaping.
+std::string ToJsonText(const Value& v);
+// sigs.k8s.io/yaml.Marshal without the trailing newline (Helm's toYaml).
+std::string ToYamlText(const Value& v);
+
+}  // namespace keelson::helm

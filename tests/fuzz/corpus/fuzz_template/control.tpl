@@ -1,0 +1,1 @@
+{{ if and .Values.n (gt .Values.n 2.0) }}{{ printf "%05.1f|%-4s|%q" .Values.n "x" "y" }}{{ else if not .Values.map }}no{{ else }}{{ tpl "{{ .Release.Name }}" . }}{{ end }}

@@ -1,0 +1,1 @@
+{{ $d := dict "a" 1 }}{{ $_ := set $d "b" (list 1 2) }}{{ merge $d (dict "c" 3) | toJson }} {{ regexReplaceAll "(a+)" "caaat" "${1}X" }} {{ semverCompare ">=1.2-0" "1.3.0" }}

@@ -1,0 +1,1 @@
+{{/* c */}}{{ range until 5 }}{{ if eq . 3 }}{{ break }}{{ end }}{{ . }}{{ end }}{{ block "b" . }}B{{ end }}

@@ -1,0 +1,197 @@
+// Sprig and Helm functions as charts use them.
+#include <gtest/gtest.h>
+
+#include "renderers/helm/functions.h"
+#include "renderers/helm/template.h"
+
+namespace keelson::helm {
+namespace {
+
+const FunctionTable& Functions() {
+  static const FunctionTable table = MakeHelmFunctions();
+  return table;
+}
+
+Result<std::string> Run(std::string_view text, const Value& data = Value()) {
+  TemplateSet set;
+  Status st = set.Parse("t", text, Functions());
+  if (!st.ok()) return std::move(st).error();
+  Executor ex(Functions(), {});
+  return ex.Execute(set, "t", data);
+}
+
+std::string Ok(std::string_view text, const Value& data = Value()) {
+  auto r = Run(text, data);
+  EXPECT_TRUE(r.ok()) << text << ": " << (r.ok() ? "" : r.error().ToString());
+  return r.ok() ? *r : "<error>";
+}
+
+std::string Err(std::string_view text, const Value& data = Value()) {
+  auto r = Run(text, data);
+  EXPECT_FALSE(r.ok()) << text;
+  return r.ok() ? "" : r.error().ToString();
+}
+
+Value Values() {
+  return Value::NewMap({{"replicas", Value::Float(3)},
+                        {"big", Value::Float(1000000)},
+                        {"ratio", Value::Float(0.25)},
+                        {"name", Value::String("web")},
+                        {"labels", Value::NewMap({{"app", Value::String("web")}, {"tier", Value::String("fe")}})},
+                        {"ports", Value::NewList({Value::Float(80), Value::Float(443)})},
+                        {"nothing", Value()},
+                        {"html", Value::String("<b>&</b>")}});
+}
+
+TEST(HelmFunctions, ToYamlPrintsWhatSigsYamlPrints) {
+  EXPECT_EQ(Ok("{{ toYaml .labels }}", Values()), "app: web\ntier: fe");
+  EXPECT_EQ(Ok("{{ toYaml .ports }}", Values()), "- 80\n- 443");
+  EXPECT_EQ(Ok("{{ toYaml .big }} {{ toYaml .ratio }}", Values()), "1000000 0.25");
+  EXPECT_EQ(Ok("{{ toYaml (dict) }}|{{ toYaml .nothing }}", Values()), "{}|null");
+  EXPECT_EQ(Ok("{{ toYaml (dict \"x\" \"yes\" \"y\" \"1\") }}"), "x: \"yes\"\n\"y\": \"1\"");
+  EXPECT_EQ(Ok("spec:{{ toYaml .labels | nindent 2 }}", Values()), "spec:\n  app: web\n  tier: fe");
+}
+
+TEST(HelmFunctions, JsonEncodingEscapesHtmlAndSortsKeys) {
+  EXPECT_EQ(Ok("{{ toJson . }}", Values()),
+            R"({"big":1000000,"html":"\u003cb\u003e\u0026\u003c/b\u003e","labels":{"app":"web","tier":"fe"},)"
+            R"("name":"web","nothing":null,"ports":[80,443],"ratio":0.25,"replicas":3})");
+  EXPECT_EQ(Ok(R"({{ (fromJson "{\"a\": 1}").a }})"), "1");
+}
+
+TEST(HelmFunctions, FromYamlDecodesNumbersAsFloatsAndYaml11Booleans) {
+  EXPECT_EQ(Ok(R"({{ $m := fromYaml "a: 1\nb: yes\nc: 1000000" }}{{ typeOf $m.a }} {{ $m.b }} {{ $m.c }})"),
+            "float64 true 1e+06");
+  EXPECT_EQ(Ok(R"({{ (fromYaml "- a").Error }})"),
+            "error unmarshaling JSON: json: cannot unmarshal into Go value of type map[string]interface {}");
+  EXPECT_EQ(Ok(R"({{ fromYamlArray "- 1\n- b" }})"), "[1 b]");
+}
+
+TEST(HelmFunctions, IncludeAndTplSeeDefinesAndData) {
+  std::string t = R"({{- define "n" }}{{ .name }}-x{{ end -}}{{ include "n" . | upper }} {{ tpl "{{ .name }}!" . }})";
+  EXPECT_EQ(Ok(t, Values()), "WEB-X web!");
+  EXPECT_EQ(Ok(R"({{ tpl "{{ define \"q\" }}Q{{ end }}{{ template \"q\" }}" . }})"), "Q");
+  EXPECT_NE(Err(R"({{ include "missing" . }})").find("no template \"missing\""), std::string::npos);
+  EXPECT_NE(Err(R"({{ tpl "{{ .x" . }})").find("cannot parse template"), std::string::npos);
+}
+
+TEST(HelmFunctions, RequiredAndFailStopWithTheChartMessage) {
+  EXPECT_NE(Err(R"({{ required "image.tag is required" .nothing }})", Values()).find("image.tag is required"),
+            std::string::npos);
+  EXPECT_EQ(Ok(R"({{ required "x" .name }})", Values()), "web");
+  EXPECT_NE(Err(R"({{ fail "unsupported mode" }})").find("unsupported mode"), std::string::npos);
+}
+
+TEST(SprigFunctions, DefaultsAndEmptiness) {
+  EXPECT_EQ(Ok(R"({{ default "d" .nothing }} {{ default "d" "" }} {{ default "d" .name }} {{ default 5 0 }})", Values()),
+            "d d web 5");
+  EXPECT_EQ(Ok(R"({{ empty .labels }} {{ empty (list) }} {{ empty 0.0 }} {{ empty false }})", Values()),
+            "false true true true");
+  EXPECT_EQ(Ok(R"({{ coalesce .nothing "" "c" }} {{ ternary "y" "n" true }} {{ ternary "y" "n" false }})", Values()),
+            "c y n");
+}
+
+TEST(SprigFunctions, Strings) {
+  EXPECT_EQ(Ok(R"({{ quote "a\"b" 1 .nothing }} {{ squote "x" }})", Values()), R"("a\"b" "1" 'x')");
+  EXPECT_EQ(Ok(R"({{ trunc 3 "abcdef" }} {{ trunc -2 "abcdef" }} {{ trimSuffix "-" "a-" }} {{ trimPrefix "v" "v1" }})"),
+            "abc ef a 1");
+  EXPECT_EQ(Ok(R"({{ indent 2 "a\nb" }}|{{ nindent 2 "a" }})"), "  a\n  b|\n  a");
+  EXPECT_EQ(Ok(R"({{ replace "." "-" "a.b.c" }} {{ contains "ell" "hello" }} {{ hasPrefix "he" "hello" }})"),
+            "a-b-c true true");
+  EXPECT_EQ(Ok(R"({{ upper "ab" }} {{ lower "AB" }} {{ title "hello world" }} {{ trim "  x " }} {{ repeat 3 "z" }})"),
+            "AB ab Hello World x zzz");
+  EXPECT_EQ(Ok(R"({{ substr 1 3 "abcd" }} {{ nospace "a b c" }} {{ cat "a" .nothing "b" }} {{ toString 1.5 }})", Values()),
+            "bc abc a b 1.5");
+  EXPECT_EQ(Ok(R"({{ join "," (list 1 "a" 2) }} {{ splitList "," "a,b" }} {{ (split "," "a,b")._1 }})"),
+            "1,a,2 [a b] b");
+  EXPECT_EQ(Ok(R"({{ snakecase "FooBar" }} {{ camelcase "foo_bar" }} {{ kebabcase "FooBar" }})"),
+            "foo_bar FooBar foo-bar");
+}
+
+TEST(SprigFunctions, ListsAndDicts) {
+  EXPECT_EQ(Ok(R"({{ append (list 1 2) 3 }} {{ prepend (list 2) 1 }} {{ concat (list 1) (list 2 3) }} {{ first (list 7 8) }} {{ last (list 7 8) }} {{ rest (list 7 8) }})"),
+            "[1 2 3] [1 2] [1 2 3] 7 8 [8]");
+  EXPECT_EQ(Ok(R"({{ has 2 (list 1 2) }} {{ has "2" (list 1 2) }} {{ uniq (list 1 1 2) }} {{ without (list 1 2 3) 2 }} {{ reverse (list 1 2) }})"),
+            "true false [1 2] [1 3] [2 1]");
+  EXPECT_EQ(Ok(R"({{ sortAlpha (list "b" "a") }} {{ until 3 }} {{ compact (list 1 "" 2) }})"), "[a b] [0 1 2] [1 2]");
+  EXPECT_EQ(Ok(R"({{ $d := dict "a" 1 }}{{ $_ := set $d "b" 2 }}{{ $d }} {{ hasKey $d "b" }} {{ get $d "z" }}|{{ keys $d | sortAlpha }})"),
+            "map[a:1 b:2] true |[a b]");
+  EXPECT_EQ(Ok(R"({{ pick .labels "app" }} {{ omit .labels "app" }} {{ values (dict "a" 1) }} {{ pluck "a" (dict "a" 1) (dict "a" 2) }})", Values()),
+            "map[app:web] map[tier:fe] [1] [1 2]");
+  EXPECT_EQ(Ok(R"({{ dig "a" "b" "none" (dict "a" (dict "b" "found")) }} {{ dig "a" "x" "none" (dict "a" (dict)) }})"),
+            "found none");
+}
+
+TEST(SprigFunctions, MergeKeepsDestinationAndOverwriteReplaces) {
+  EXPECT_EQ(Ok(R"({{ merge (dict "a" 1 "n" (dict "x" 1)) (dict "a" 2 "b" 3 "n" (dict "x" 2 "y" 2)) }})"),
+            "map[a:1 b:3 n:map[x:1 y:2]]");
+  EXPECT_EQ(Ok(R"({{ mergeOverwrite (dict "a" 1 "n" (dict "x" 1)) (dict "a" 2 "n" (dict "y" 2)) }})"),
+            "map[a:2 n:map[x:1 y:2]]");
+  EXPECT_EQ(Ok(R"({{ merge (dict "a" "") (dict "a" "filled") }})"), "map[a:filled]");
+}
+
+TEST(SprigFunctions, MathAndConversions) {
+  EXPECT_EQ(Ok(R"({{ add 1 2 3 }} {{ add1 .replicas }} {{ sub 5 2 }} {{ mul 2 3 }} {{ div 7 2 }} {{ mod 7 2 }} {{ max 1 5 2 }} {{ min 3 1 }})", Values()),
+            "6 4 3 6 3 1 5 1");
+  EXPECT_EQ(Ok(R"({{ int "42" }} {{ int 3.9 }} {{ int64 "0x10" }} {{ float64 "1.5" }} {{ atoi "12" }} {{ floor 1.7 }} {{ ceil 1.2 }} {{ round 2.555 2 }})"),
+            "42 3 16 1.5 12 1 2 2.56");
+  EXPECT_EQ(Ok(R"({{ typeOf 1 }} {{ typeOf (int64 1) }} {{ typeOf .replicas }} {{ kindOf .labels }} {{ kindIs "slice" .ports }} {{ typeOf .nothing }})", Values()),
+            "int int64 float64 map true <nil>");
+  EXPECT_NE(Err(R"({{ div 1 0 }})").find("divide by zero"), std::string::npos);
+}
+
+TEST(SprigFunctions, EncodingsAndHashes) {
+  EXPECT_EQ(Ok(R"({{ b64enc "hello" }} {{ b64dec "aGVsbG8=" }} {{ sha256sum "abc" }})"),
+            "aGVsbG8= hello ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Ok(R"({{ sha1sum "abc" }} {{ adler32sum "abc" }})"), "a9993e364706816aba3e25717850c26c9cd0d89d 38600999");
+}
+
+TEST(SprigFunctions, Regex) {
+  EXPECT_EQ(Ok(R"({{ regexMatch "^[a-z]+$" "abc" }} {{ regexFind "[0-9]+" "ab12cd34" }} {{ regexReplaceAll "a(x*)b" "-ab-axxb-" "${1}W" }} {{ regexReplaceAllLiteral "a(x*)b" "-ab-" "$1" }})"),
+            "true 12 -W-xxW- -$1-");
+  EXPECT_EQ(Ok(R"({{ regexFindAll "[0-9]" "a1b2c3" 2 }} {{ regexSplit "[,;]" "a,b;c" -1 }})"), "[1 2] [a b c]");
+  EXPECT_EQ(Ok(R"({{ regexMatch "\\$(?:__(?:env|file))?{[^}]+}" "x ${VAR}" }})"), "true");
+  EXPECT_EQ(Ok(R"({{ regexReplaceAll "a*" "baaac" "-" }} {{ regexReplaceAll "(?P<w>\\w+)@" "me@x" "$w" }})"), "-b-c- mex");
+  EXPECT_NE(Err(R"({{ regexMatch "(" "x" }})").find("error parsing regexp"), std::string::npos);
+}
+
+TEST(SprigFunctions, RegexOnHugeInputStaysLinear) {
+  // A backtracking engine would overflow its stack here.
+  EXPECT_EQ(Ok(R"({{ regexMatch "(a|b)*c" (repeat 200000 "a") }})"), "false");
+}
+
+TEST(SprigFunctions, SemverCompare) {
+  EXPECT_EQ(Ok(R"({{ semverCompare ">=1.19-0" "v1.32.0" }} {{ semverCompare "<1.25-0" "1.20.0" }} {{ semverCompare "~1.2" "1.2.9" }} {{ semverCompare "^2" "3.0.0" }})"),
+            "true true true false");
+  EXPECT_EQ(Ok(R"({{ semverCompare ">=1.20" "1.21.0-rc.1" }} {{ semverCompare ">=1.20-0" "1.21.0-rc.1" }} {{ semverCompare "1.x" "1.5.0" }} {{ semverCompare ">1 <2 || 3" "3.0.0" }})"),
+            "false true true true");
+  EXPECT_EQ(Ok(R"({{ (semver "1.2.3-beta+b1").Minor }} {{ (semver "v2.0").Major }})"), "2 2");
+  EXPECT_NE(Err(R"({{ semverCompare ">=1" "not-a-version" }})"), "");
+}
+
+TEST(SprigFunctions, RandomAndCertificatesHaveTheRightShape) {
+  std::string r = Ok(R"({{ randAlphaNum 16 }}|{{ uuidv4 }})");
+  ASSERT_EQ(r.size(), 16u + 1 + 36);
+  EXPECT_EQ(r[16 + 1 + 14], '4');
+  std::string ca = Ok(R"({{ $ca := genCA "ca" 10 }}{{ $c := genSignedCert "svc" nil (list "svc.ns") 10 $ca }}{{ $c.Cert }}{{ $c.Key }})");
+  EXPECT_NE(ca.find("-----BEGIN CERTIFICATE-----"), std::string::npos);
+  EXPECT_NE(ca.find("-----BEGIN RSA PRIVATE KEY-----"), std::string::npos);
+  std::string h = Ok(R"({{ htpasswd "user" "pw" }})");
+  EXPECT_TRUE(h.starts_with("user:$2a$10$")) << h;
+}
+
+TEST(SprigFunctions, DatesFormatWithGoLayouts) {
+  // 2009-11-10 23:00:00 UTC, Go's playground time.
+  EXPECT_EQ(Ok(R"({{ dateInZone "2006-01-02T15:04:05Z07:00 Mon Jan _2 3:04PM .000" 1257894000 "UTC" }})"),
+            "2009-11-10T23:00:00Z Tue Nov 10 11:00PM .000");
+  EXPECT_EQ(Ok(R"({{ unixEpoch (dateModify "1h30m" (now)) | len }})"), "10");
+  EXPECT_EQ(Ok(R"({{ duration 3725 }} {{ duration 0 }} {{ dateInZone "Jan 2" 0 "UTC" }})"), "1h2m5s 0s Jan 1");
+  EXPECT_NE(Err(R"({{ dateInZone "2006" 0 "Mars/Base" }})").find("not supported"), std::string::npos);
+}
+
+TEST(HelmFunctions, LookupIsEmptyOffline) {
+  EXPECT_EQ(Ok(R"({{ lookup "v1" "Secret" "ns" "name" }} {{ len (lookup "v1" "Secret" "ns" "") }})"), "map[] 0");
+}
+
+}  // namespace
+}  // namespace keelson::helm
