@@ -40,6 +40,7 @@ int UsageError(const Invocation& inv, std::string_view message);
 // Subcommands (one file each in agent/cli/).
 int RunVersion(const Invocation& inv);
 int RunRender(const Invocation& inv);
+int RunPolicy(const Invocation& inv);
 int RunHelp(const Invocation& inv);
 
 }  // namespace keelson::cli
