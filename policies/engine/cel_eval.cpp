@@ -58,6 +58,12 @@ int CompareNumbers(const Value& a, const Value& b, bool* unordered) {
   return sign(x, y);
 }
 
+// A map key for messages: strings quoted, others as literals.
+std::string KeyText(const Value& key) {
+  if (key.IsString()) return "'" + std::string(key.AsString().substr(0, 128)) + "'";
+  return key.ToDisplayString(128);
+}
+
 std::size_t CodePoints(std::string_view s) {
   std::size_t n = 0;
   for (char c : s) {
@@ -123,7 +129,7 @@ class Evaluator {
             return Err(*e.kids[i], "map keys must be string, int, uint or bool, found " + std::string(key.TypeName()));
           }
           for (const auto& [k, v] : entries) {
-            if (k.kind() == key.kind() && Equal(k, key)) return Err(*e.kids[i], "duplicate key " + key.ToDisplayString(64) + " in map literal");
+            if (Equal(k, key)) return Err(*e.kids[i], "duplicate key " + KeyText(key) + " in map literal");
           }
           Value value = Eval(*e.kids[i + 1]);
           if (value.IsError()) return value;
@@ -198,7 +204,7 @@ class Evaluator {
     }
     if (operand.IsMap()) {
       Value out;
-      if (!operand.MapFind(index, &out)) return Err(e, "no such key " + index.ToDisplayString(128));
+      if (!operand.MapFind(index, &out)) return Err(e, "no such key " + KeyText(index));
       return out;
     }
     return Err(e, NoOverload("[]", operand, index));
@@ -509,6 +515,7 @@ class Evaluator {
           for (std::size_t i = 0; i < s.size();) {
             std::size_t len = 1;
             while (i + len < s.size() && (static_cast<unsigned char>(s[i + len]) & 0xC0) == 0x80) ++len;
+            if (parts.size() >= limits_.max_list_size) return Err(e, "list longer than " + std::to_string(limits_.max_list_size) + " items");
             parts.push_back(Value::String(std::string(s.substr(i, len))));
             i += len;
           }
@@ -516,6 +523,7 @@ class Evaluator {
           std::size_t start = 0;
           while (true) {
             std::size_t at = s.find(sep, start);
+            if (parts.size() >= limits_.max_list_size) return Err(e, "list longer than " + std::to_string(limits_.max_list_size) + " items");
             parts.push_back(Value::String(std::string(s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start))));
             if (at == std::string_view::npos) break;
             start = at + sep.size();

@@ -1,5 +1,6 @@
 // Lexer, parser and type checker for the CEL subset. One pass: every node is
 // type-checked as it is built, so errors come out in source order.
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstring>

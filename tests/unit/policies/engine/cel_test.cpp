@@ -110,10 +110,14 @@ TEST_F(CelTest, FieldAccess) {
   EXPECT_EQ(Run("object.kind.x"), "error: no such key 'x': the value is string, not a map");
   EXPECT_EQ(Run("object.spec.template.spec.containers[2]"), "error: index out of range: 2 (list size 2)");
   EXPECT_EQ(Run("object.spec.template.spec.containers[-1]"), "error: index out of range: -1 (list size 2)");
-  EXPECT_EQ(Run("object.metadata['nope']"), "error: no such key nope");
+  EXPECT_EQ(Run("object.metadata['nope']"), "error: no such key 'nope'");
   EXPECT_EQ(Run("object.spec.template.spec.containers['a']"),
             "error: no matching overload for '[]' applied to (list, string)");
   EXPECT_EQ(Run("{1: 'x'}[1]"), "\"x\"");
+  EXPECT_EQ(Run("{'a': 1, 'a': 2}"), "error: duplicate key 'a' in map literal");
+  EXPECT_EQ(Run("{object.spec.template: 1}"), "error: map keys must be string, int, uint or bool, found map");
+  EXPECT_EQ(Run("{1: 'a', 1u: 'b'}"), "error: duplicate key 1u in map literal");  // numeric keys compare by value
+  EXPECT_EQ(Run("{1: 'a'}[1u]"), "\"a\"");
 }
 
 TEST_F(CelTest, Has) {
@@ -295,6 +299,8 @@ TEST_F(CelTest, StepLimitStopsRunawayExpressions) {
   EXPECT_EQ(Run("'abcde' + 'fghij'", small), "error: string longer than 8 bytes");
   small.max_list_size = 3;
   EXPECT_EQ(Run("[1, 2] + [3, 4]", small), "error: list longer than 3 items");
+  EXPECT_EQ(Run("'a,b,c,d'.split(',')", small), "error: list longer than 3 items");
+  EXPECT_EQ(Run("'abcd'.split('')", small), "error: list longer than 3 items");
 }
 
 TEST_F(CelTest, LexerErrors) {
