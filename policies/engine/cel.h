@@ -43,7 +43,7 @@ class Activation;
 // A function the host adds to the language (e.g. related() for policies).
 struct Function {
   std::string name;
-  std::size_t arity = 0;        // arguments, not counting the receiver
+  std::size_t arity = 0;        // arguments, not counting the receiver; with it at most 4
   bool receiver_style = false;  // called as x.name(...) instead of name(...)
   Type result = Type::kDyn;
   // Arguments come with the receiver first. Must not throw; failures are

@@ -2,6 +2,8 @@
 // up the tree until && / || / all / exists absorb them or they reach the
 // top. An exhausted step budget is sticky and is never absorbed.
 #include <algorithm>
+#include <array>
+#include <span>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -424,13 +426,15 @@ class Evaluator {
   }
 
   Value Call(const Expr& e) {
-    std::vector<Value> args;
-    args.reserve(e.kids.size());
-    for (const auto& k : e.kids) {
-      Value v = Eval(*k);
-      if (v.IsError()) return v;
-      args.push_back(std::move(v));
+    // Calls have at most a receiver and three arguments; no allocation.
+    std::array<Value, 4> buffer;
+    std::size_t n = e.kids.size();
+    if (n > buffer.size()) return Err(e, "too many arguments");
+    for (std::size_t i = 0; i < n; ++i) {
+      buffer[i] = Eval(*e.kids[i]);
+      if (buffer[i].IsError()) return buffer[i];
     }
+    std::span<const Value> args(buffer.data(), n);
     if (e.builtin == Builtin::kExtension) {
       Value v = functions_[e.extension].impl(args, act_);
       if (v.IsError() && v.ErrorOffset() < 0) return Err(e, std::string(v.ErrorMessage()));
@@ -439,7 +443,7 @@ class Evaluator {
     return CallBuiltin(e, args);
   }
 
-  Value CallBuiltin(const Expr& e, const std::vector<Value>& args) {
+  Value CallBuiltin(const Expr& e, std::span<const Value> args) {
     auto bad = [&]() {
       std::string types;
       for (std::size_t i = 0; i < args.size(); ++i) types += (i ? ", " : "") + std::string(args[i].TypeName());

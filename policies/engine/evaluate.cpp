@@ -10,9 +10,14 @@ using manifest::Node;
 
 namespace {
 
-// Objects of the rendered set by namespace and kind, for related().
+// Objects of the rendered set by namespace and kind, for related() and
+// selecting().
 struct RelatedIndex {
-  std::map<std::pair<std::string, std::string>, Value, std::less<>> lists;
+  struct Group {
+    Value list;                                // the objects, as a CEL list
+    std::vector<const Node*> selectors;        // each object's spec.selector, or nullptr
+  };
+  std::map<std::pair<std::string, std::string>, Group, std::less<>> groups;
 };
 
 // What extension functions reach through Activation::host.
@@ -25,9 +30,9 @@ Value RelatedFn(std::span<const Value> args, const cel::Activation& act) {
   if (!args[0].IsString()) return Value::Error("related() needs a kind name (string)");
   const auto* scope = static_cast<const Scope*>(act.host);
   if (scope == nullptr || scope->index == nullptr) return Value::List({});
-  auto it = scope->index->lists.find(std::make_pair(scope->object->id.namespace_, std::string(args[0].AsString())));
-  if (it == scope->index->lists.end()) return Value::List({});
-  return it->second;
+  auto it = scope->index->groups.find(std::make_pair(scope->object->id.namespace_, std::string(args[0].AsString())));
+  if (it == scope->index->groups.end()) return Value::List({});
+  return it->second.list;
 }
 
 bool SelectorMatches(const Value& selector, const Value& labels, std::string* error) {
@@ -74,6 +79,54 @@ bool SelectorMatches(const Value& selector, const Value& labels, std::string* er
   return true;
 }
 
+// selecting(kind, labels): objects of that kind in the object's namespace
+// whose spec.selector selects the labels. A selector with matchLabels or
+// matchExpressions is a label selector (empty selects everything); a
+// Service's selector is a plain map (empty selects nothing).
+Value SelectingFn(std::span<const Value> args, const cel::Activation& act) {
+  if (!args[0].IsString()) return Value::Error("selecting() needs a kind name (string)");
+  if (!args[1].IsMap() && args[1].kind() != Value::Kind::kNull) return Value::Error("selecting() needs a map of labels");
+  const auto* scope = static_cast<const Scope*>(act.host);
+  if (scope == nullptr || scope->index == nullptr) return Value::List({});
+  auto it = scope->index->groups.find(std::make_pair(scope->object->id.namespace_, std::string(args[0].AsString())));
+  if (it == scope->index->groups.end()) return Value::List({});
+  const RelatedIndex::Group& group = it->second;
+  bool plain = args[0].AsString() == "Service";
+  const Value& labels = args[1];
+  auto label_equals = [&](const std::string& key, const Node& want) {
+    Value have;
+    return labels.IsMap() && labels.MapFind(key, &have) && cel::Equal(have, Value::FromNode(want));
+  };
+  std::vector<Value> out;
+  for (std::size_t i = 0; i < group.selectors.size(); ++i) {
+    const Node* selector = group.selectors[i];
+    if (selector == nullptr || !selector->IsMapping()) continue;
+    const Node* match_labels = selector->Find("matchLabels");
+    const Node* expressions = selector->Find("matchExpressions");
+    if (plain && match_labels == nullptr && expressions == nullptr) {
+      bool all = !selector->entries().empty();
+      for (const Node::Entry& e : selector->entries()) {
+        if (!(all = label_equals(e.key, e.value))) break;
+      }
+      if (all) out.push_back(group.list.ListAt(i));
+      continue;
+    }
+    bool selected = match_labels == nullptr || match_labels->IsMapping();
+    if (selected && match_labels != nullptr) {
+      for (const Node::Entry& e : match_labels->entries()) {
+        if (!(selected = label_equals(e.key, e.value))) break;
+      }
+    }
+    if (selected && expressions != nullptr) {
+      std::string error;
+      Value selector_value = Value::FromNode(*selector);
+      selected = SelectorMatches(selector_value, labels, &error) && error.empty();
+    }
+    if (selected) out.push_back(group.list.ListAt(i));
+  }
+  return Value::List(std::move(out));
+}
+
 Value LabelSelectorMatchesFn(std::span<const Value> args, const cel::Activation&) {
   if (args[0].kind() == Value::Kind::kNull) return Value::Bool(false);
   if (!args[0].IsMap()) return Value::Error("labelSelectorMatches() needs a selector map");
@@ -95,6 +148,7 @@ cel::Declarations MakeDeclarations() {
                  {"podSpec", cel::Type::kDyn},  {"containers", cel::Type::kList},
                  {"environment", cel::Type::kString}, {"unit", cel::Type::kString}};
   d.functions.push_back({"related", 1, false, cel::Type::kList, RelatedFn});
+  d.functions.push_back({"selecting", 2, false, cel::Type::kList, SelectingFn});
   d.functions.push_back({"labelSelectorMatches", 2, false, cel::Type::kBool, LabelSelectorMatchesFn});
   d.functions.push_back({"imageRegistry", 1, false, cel::Type::kString, ImagePartFn<&ImageReference::registry>});
   d.functions.push_back({"imageRepository", 1, false, cel::Type::kString, ImagePartFn<&ImageReference::repository>});
@@ -210,8 +264,9 @@ CheckResult CheckObjects(const PolicySet& policies, const manifest::ObjectList& 
     std::map<std::pair<std::string, std::string>, std::vector<Value>, std::less<>> grouped;
     for (const manifest::Object& o : objects) {
       grouped[{o.id.namespace_, o.id.kind}].push_back(Value::FromNode(o.node));
+      index.groups[{o.id.namespace_, o.id.kind}].selectors.push_back(o.node.FindPath({"spec", "selector"}));
     }
-    for (auto& [key, list] : grouped) index.lists.emplace(key, Value::List(std::move(list)));
+    for (auto& [key, list] : grouped) index.groups[key].list = Value::List(std::move(list));
   }
   std::vector<Value> params;
   params.reserve(policies.policies().size());

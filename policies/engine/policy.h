@@ -101,8 +101,9 @@ struct Policy {
 //   environment the environment being checked ("" when none was given)
 //   unit        the unit being checked ("" when none was given)
 // Functions: related(kind) lists the objects of that kind in the rendered
-// set that share the object's namespace; labelSelectorMatches(selector,
-// labels); imageRegistry(image), imageRepository(image), imageTag(image),
+// set that share the object's namespace; selecting(kind, labels) those of
+// them whose spec.selector selects the labels (label selectors, or a
+// Service's plain map); labelSelectorMatches(selector, labels); imageRegistry(image), imageRepository(image), imageTag(image),
 // imageDigest(image) split an image reference the way the container
 // runtime does ("nginx" is docker.io/library/nginx with no tag).
 const cel::Declarations& PolicyDeclarations();

@@ -235,6 +235,30 @@ TEST(PolicyEvaluate, RelatedSeesTheRenderedSetInTheSameNamespace) {
   EXPECT_EQ(with_ns("other"), 1u);
 }
 
+TEST(PolicyEvaluate, SelectingFindsObjectsWhoseSelectorSelectsTheLabels) {
+  PolicySet set;
+  ASSERT_TRUE(set.AddFile("name: covered\nmatch: {kinds: [Deployment]}\n"
+                          "check: size(selecting('PodDisruptionBudget', object.spec.template.metadata.labels)) > 0 && "
+                          "size(selecting('Service', object.spec.template.metadata.labels)) > 0\n",
+                          "p.yaml")
+                  .ok());
+  auto violations = [&](std::string pdb_selector, std::string service_selector) {
+    std::string yaml = std::string(kDeployment) +
+                       "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: p, namespace: shop}\n"
+                       "spec:\n  selector: " + pdb_selector +
+                       "\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: shop}\nspec:\n  selector: " +
+                       service_selector + "\n";
+    return CheckObjects(set, Objects(yaml), {}).violations.size();
+  };
+  EXPECT_EQ(violations("{matchLabels: {app: web}}", "{app: web}"), 0u);
+  EXPECT_EQ(violations("{}", "{app: web}"), 0u);  // an empty label selector selects every pod
+  EXPECT_EQ(violations("{matchExpressions: [{key: app, operator: In, values: [web, api]}]}", "{app: web}"), 0u);
+  EXPECT_EQ(violations("{matchLabels: {app: api}}", "{app: web}"), 1u);
+  EXPECT_EQ(violations("{matchLabels: {app: web}, matchExpressions: [{key: tier, operator: Exists}]}", "{app: web}"), 1u);
+  EXPECT_EQ(violations("{matchLabels: {app: web}}", "{}"), 1u);  // an empty Service selector selects nothing
+  EXPECT_EQ(violations("{matchLabels: {app: web}}", "{app: web, tier: db}"), 1u);
+}
+
 TEST(PolicyEvaluate, PodSpecsOfEveryWorkloadKind) {
   auto pod_spec_name = [](std::string_view yaml) {
     manifest::ObjectList objects = Objects(yaml);
