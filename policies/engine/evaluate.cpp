@@ -250,6 +250,21 @@ bool Matches(const Policy& policy, const manifest::Object& object, const CheckCo
   return true;
 }
 
+Decision DecisionFor(const CheckResult& result) {
+  Decision d;
+  for (const Violation& v : result.violations) {
+    Reason r;
+    r.gate = "policy";
+    r.name = v.policy;
+    r.verdict = v.severity == Severity::kDeny ? Verdict::kDeny : Verdict::kWarn;
+    r.message = v.origin.file + ":" + std::to_string(v.origin.line) + ": " + v.object.kind + "/" + v.object.name + ": " +
+                v.message;
+    r.retry = RetryWhen::kNever;
+    d.Add(std::move(r));
+  }
+  return d;
+}
+
 bool CheckResult::denied() const {
   for (const Violation& v : violations) {
     if (v.severity == Severity::kDeny) return true;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "policies/engine/cel.h"
+#include "policies/engine/decision.h"
 #include "policies/engine/policy.h"
 #include "renderers/manifest/object.h"
 
@@ -38,6 +39,11 @@ struct CheckResult {
   std::size_t evaluations = 0;        // object × policy checks run
   bool denied() const;                // any violation with severity deny
 };
+
+// The violations as decision reasons (gate "policy"): deny policies deny,
+// warn policies warn, and none can pass without a new commit. Messages read
+// "file:line: Kind/name: message". An empty result allows.
+Decision DecisionFor(const CheckResult& result);
 
 // True when the policy's match selects the object in this context.
 bool Matches(const Policy& policy, const manifest::Object& object, const CheckContext& context);

@@ -217,6 +217,13 @@ check: containers.size() == 1 && podSpec.containers[0].name == 'app'
   EXPECT_TRUE(r.violations[1].error);
   EXPECT_EQ(r.violations[2].message, "check returned string, not bool");
   EXPECT_TRUE(r.denied());
+  Decision d = DecisionFor(r);
+  EXPECT_EQ(d.verdict, Verdict::kDeny);
+  EXPECT_FALSE(d.may_pass_later());
+  ASSERT_EQ(d.reasons.size(), 3u);
+  EXPECT_EQ(d.reasons[0].verdict, Verdict::kWarn);
+  EXPECT_EQ(d.reasons[0].message, "m.yaml:1: Deployment/web: web has 1 < 2 in prod");
+  EXPECT_EQ(DecisionFor(CheckResult{}).verdict, Verdict::kAllow);
 }
 
 TEST(PolicyEvaluate, RelatedSeesTheRenderedSetInTheSameNamespace) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <thread>
 
 #include "tests/testing/subprocess.h"
 
@@ -108,6 +109,23 @@ TEST(TimeZone, AgreesWithTheCLibrary) {
       EXPECT_EQ(buf, expected) << name << " at " << t;
     }
   }
+}
+
+TEST(ZoneDatabase, ConcurrentLookupsShareOneZone) {
+  ZoneDatabase db;
+  std::vector<std::thread> threads;
+  std::vector<const TimeZone*> seen(8, nullptr);
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    threads.emplace_back([&, i] {
+      for (int k = 0; k < 50; ++k) {
+        Result<std::shared_ptr<const TimeZone>> z = db.Get(k % 2 ? "Europe/Berlin" : "Asia/Tokyo");
+        if (z.ok() && k % 2) seen[i] = z->get();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const TimeZone* z : seen) EXPECT_EQ(z, seen[0]);
+  EXPECT_NE(seen[0], nullptr);
 }
 
 TEST(ZoneDatabase, RejectsBadNamesAndFiles) {
