@@ -79,6 +79,17 @@ const std::vector<Command>& Commands() {
        "Faults can be changed at run time with PUT /sandbox/faults; GET\n"
        "/sandbox/requests lists every request served. SIGINT/SIGTERM save and stop.\n",
        RunSandbox},
+      {"policy", "Check objects against policies, or run policies' fixtures",
+       "usage: keelson policy check [--policies DIR] [--env E] [--unit U] [--no-builtin] PATH...\n"
+       "       keelson policy test DIR\n"
+       "check renders each PATH (a directory of plain manifests, or one manifest\n"
+       "file) and checks every object against the built-in policies and those in\n"
+       "DIR. Prints one line per violation, `file:line: policy: message`, and\n"
+       "exits 1 if any policy with severity deny is violated.\n"
+       "test runs the pass-*/fail-* fixtures of every policy under DIR (a policy\n"
+       "directory, or a directory of them) and exits 1 on any mismatch.\n"
+       "See docs/policies.md.\n",
+       RunPolicy},
       {"version", "Print the version, the git commit and the library versions",
        "usage: keelson version\n", RunVersion},
       {"help", "Show help for keelson or one of its commands", "usage: keelson help [COMMAND]\n", RunHelp},

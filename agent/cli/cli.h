@@ -44,6 +44,7 @@ int RunVerify(const Invocation& inv);
 int RunSandbox(const Invocation& inv);
 // `keelson render CHART ...` for a directory holding Chart.yaml.
 int RunRenderChart(const Invocation& inv);
+int RunPolicy(const Invocation& inv);
 int RunHelp(const Invocation& inv);
 int RunAgent(const Invocation& inv);
 int RunStatus(const Invocation& inv);
