@@ -396,7 +396,11 @@ void ApplyPolicy(TrustReport& report, const SignatureCheck& check, const TrustPo
   std::vector<std::string> identities = check.identities;
   // A forge's web-flow key counts only where the policy names it.
   for (const WebFlowKey& w : policy.web_flow) {
-    if (NormalizeIdentity(w.fingerprint) != NormalizeIdentity(check.fingerprint)) continue;
+    // The signing key's fingerprint, or (OpenPGP) its primary key's.
+    const std::string wanted = NormalizeIdentity(w.fingerprint);
+    bool named = false;
+    for (const std::string& id : check.identities) named = named || NormalizeIdentity(id) == wanted;
+    if (!named) continue;
     if (w.merges_only && parent_count < 2) {
       report.passed = false;
       report.reason = "signed by web-flow key \"" + w.name + "\", which the policy allows only on merge commits";
