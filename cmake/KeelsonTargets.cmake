@@ -17,7 +17,8 @@ function(keelson_test name)
   target_compile_definitions(${name} PRIVATE
     KEELSON_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     KEELSON_SHARED_DIR="${KEELSON_SHARED_DIR}"
-    KEELSON_BINARY="$<TARGET_FILE:keelson>")
+    KEELSON_BINARY="$<TARGET_FILE:keelson>"
+    KEELSON_BUILD_DIR="${PROJECT_BINARY_DIR}")
   add_dependencies(${name} keelson)
   set(timeout 300)
   if(ARG_TIMEOUT)

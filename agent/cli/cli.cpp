@@ -28,6 +28,53 @@ const std::vector<Command>& Commands() {
        "  ID pass|fail FORMAT SIGNER FINGERPRINT REASON\n"
        "Exit 0 when every object passes, 1 when one fails, 2 on usage or input errors.\n",
        RunVerify},
+      {"audit", "Read and verify the audit trail (log, show, verify)",
+       "usage: keelson audit log [--repo PATH] [--env E | --branch B] [--since T]\n"
+       "       keelson audit show [--repo PATH] [--allowed-signers FILE] REV\n"
+       "       keelson audit show [--repo PATH] [--allowed-signers FILE] --env E --seq N\n"
+       "       keelson audit verify [--repo PATH] --allowed-signers FILE [--env E | --branch B]\n"
+       "The agent writes one signed commit per record on keelson/audit/<env>.\n"
+       "  log     a table of the records of one or all environments, oldest first;\n"
+       "          --since takes a time (2026-11-27T10:00:00Z), a date or an age (12h, 7d).\n"
+       "          log does not check signatures.\n"
+       "  show    one record with its commit and signer.\n"
+       "  verify  checks every record: signed by a key in the allowed signers file\n"
+       "          (OpenSSH allowed_signers, as for git's gpg.ssh.allowedSignersFile),\n"
+       "          sequence without gaps, each record naming the one before it, one\n"
+       "          record file added per commit. Exit 1 names the first bad record.\n"
+       "--repo defaults to the current directory; without --env or --branch every\n"
+       "keelson/audit/* branch is read.\n",
+       RunAudit},
+      {"agent", "Run the GitOps agent daemon",
+       "usage: keelson agent --config FILE [--once] [--listen HOST:PORT]\n"
+       "Keeps the cluster equal to what trusted people committed: fetches the\n"
+       "sources, checks every commit's signature, renders the units the\n"
+       "environment declaration lists, applies them in dependsOn and wave\n"
+       "order with health gates, rolls back failures, watches for drift and\n"
+       "writes the audit trail. SIGTERM drains, SIGHUP reloads the config.\n"
+       "  --once            one pass, then exit: 0 if every unit is healthy, 1 if not\n"
+       "  --listen H:P      override the config's listen address\n",
+       RunAgent},
+      {"status", "Print each unit's revision, signer, health, drift and last error",
+       "usage: keelson status --config FILE\n"
+       "Reads the agent's state directory. Exits 1 when a unit is not healthy\n"
+       "or has drifted.\n",
+       RunStatus},
+      {"sandbox", "Run a local Kubernetes API server for rehearsals and tests",
+       "usage: keelson sandbox --state-dir DIR [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]\n"
+       "                       [--token TOKEN | --token-file FILE] [--kubeconfig-out FILE]\n"
+       "                       [--rollout-delay DURATION] [--fail-images PATTERN[,PATTERN...]]\n"
+       "                       [--fault-latency DURATION] [--fault-error-rate R] [--fault-throttle-rate R]\n"
+       "                       [--fault-retry-after SECONDS] [--fault-drop-rate R] [--fault-seed N]\n"
+       "                       [--fault-path-prefix PATH] [--bookmark-interval DURATION] [--watch-history N]\n"
+       "Serves the Kubernetes API (discovery, OpenAPI v3, CRUD, server-side apply,\n"
+       "watch, CRDs) on HOST:PORT (default 127.0.0.1:0, a free port) and prints the\n"
+       "bound address as the first line on stdout. Objects and the resourceVersion\n"
+       "counter persist in DIR/state.json. Workloads become ready after\n"
+       "--rollout-delay (default 1s); images matching --fail-images never do.\n"
+       "Faults can be changed at run time with PUT /sandbox/faults; GET\n"
+       "/sandbox/requests lists every request served. SIGINT/SIGTERM save and stop.\n",
+       RunSandbox},
       {"version", "Print the version, the git commit and the library versions",
        "usage: keelson version\n", RunVersion},
       {"help", "Show help for keelson or one of its commands", "usage: keelson help [COMMAND]\n", RunHelp},

@@ -41,6 +41,10 @@ int UsageError(const Invocation& inv, std::string_view message);
 int RunVersion(const Invocation& inv);
 int RunRender(const Invocation& inv);
 int RunVerify(const Invocation& inv);
+int RunSandbox(const Invocation& inv);
 int RunHelp(const Invocation& inv);
+int RunAgent(const Invocation& inv);
+int RunStatus(const Invocation& inv);
+int RunAudit(const Invocation& inv);
 
 }  // namespace keelson::cli

@@ -334,7 +334,7 @@ struct TransportContext {
 
 bool PastDeadline(TransportContext* ctx) {
   const FetchOptions& o = *ctx->options;
-  if (o.cancel != nullptr && o.cancel->load()) {
+  if (o.cancelled && o.cancelled()) {
     ctx->failure = MakeError(ErrorCode::kUnavailable, "fetch cancelled");
     return true;
   }
@@ -657,6 +657,14 @@ Status GitRepository::DeleteReference(std::string_view name) {
 
 Result<FetchStats> GitRepository::Fetch(const std::string& url, const std::vector<std::string>& refspecs,
                                         const FetchOptions& options) {
+  Result<FetchResult> result = Fetch(
+      url, [&](const std::vector<Reference>&) -> Result<std::vector<std::string>> { return refspecs; }, options);
+  if (!result.ok()) return std::move(result).error();
+  return result->stats;
+}
+
+Result<GitRepository::FetchResult> GitRepository::Fetch(const std::string& url, const RefspecChooser& choose,
+                                                        const FetchOptions& options) {
   git_remote* remote_raw = nullptr;
   if (int rc = git_remote_create_anonymous(&remote_raw, handle_->repo.get(), url.c_str()); rc != 0) {
     return GitError(rc, "set up remote " + url, path_);
@@ -669,15 +677,43 @@ Result<FetchStats> GitRepository::Fetch(const std::string& url, const std::vecto
   fetch_opts.prune = GIT_FETCH_NO_PRUNE;
   fetch_opts.update_fetchhead = 0;
   fetch_opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-  std::vector<char*> specs;
-  for (const std::string& s : refspecs) specs.push_back(const_cast<char*>(s.c_str()));
-  git_strarray array{specs.data(), specs.size()};
-  int rc = git_remote_fetch(remote.get(), &array, &fetch_opts, "keelson fetch");
-  if (rc != 0) return TransportError(rc, ctx, "fetch from", url, path_);
-  const git_indexer_progress* stats = git_remote_stats(remote.get());
-  FetchStats out;
-  out.received_bytes = stats->received_bytes;
-  out.received_objects = stats->received_objects;
+  int rc = git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &fetch_opts.callbacks, &fetch_opts.proxy_opts,
+                              nullptr);
+  if (rc != 0) return TransportError(rc, ctx, "connect to", url, path_);
+  const git_remote_head** heads = nullptr;
+  std::size_t count = 0;
+  if (rc = git_remote_ls(&heads, &count, remote.get()); rc != 0) {
+    return TransportError(rc, ctx, "list references of", url, path_);
+  }
+  FetchResult out;
+  for (std::size_t i = 0; i < count; ++i) {
+    std::string name = heads[i]->name;
+    if (name.ends_with("^{}")) continue;
+    out.advertised.push_back(Reference{name, OidHex(&heads[i]->oid)});
+  }
+  Result<std::vector<std::string>> refspecs = choose(out.advertised);
+  if (!refspecs.ok()) {
+    git_remote_disconnect(remote.get());
+    return std::move(refspecs).error();
+  }
+  if (!refspecs->empty()) {
+    std::vector<char*> specs;
+    for (const std::string& s : *refspecs) specs.push_back(const_cast<char*>(s.c_str()));
+    git_strarray array{specs.data(), specs.size()};
+    if (rc = git_remote_download(remote.get(), &array, &fetch_opts); rc != 0) {
+      return TransportError(rc, ctx, "fetch from", url, path_);
+    }
+    if (rc = git_remote_update_tips(remote.get(), &fetch_opts.callbacks, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE,
+                                    "keelson fetch");
+        rc != 0) {
+      return TransportError(rc, ctx, "update references from", url, path_);
+    }
+    const git_indexer_progress* stats = git_remote_stats(remote.get());
+    out.stats.received_bytes = stats->received_bytes;
+    out.stats.received_objects = stats->received_objects;
+    out.downloaded = true;
+  }
+  git_remote_disconnect(remote.get());
   return out;
 }
 

@@ -89,8 +89,8 @@ struct FetchOptions {
   // The whole fetch is abandoned when this passes (checked on every progress
   // report from the transport). Zero means no deadline.
   std::chrono::steady_clock::time_point deadline{};
-  // Set from another thread to abandon the fetch at the next progress report.
-  const std::atomic<bool>* cancel = nullptr;
+  // Asked on every progress report; true abandons the fetch.
+  std::function<bool()> cancelled;
 };
 
 // What a fetch moved.
@@ -163,6 +163,18 @@ class GitRepository {
   // objects but no reference has moved.
   Result<FetchStats> Fetch(const std::string& url, const std::vector<std::string>& refspecs,
                            const FetchOptions& options);
+
+  // The same over one connection, choosing what to fetch from what the
+  // remote advertises: `choose` gets the advertised references (peeled tag
+  // entries left out) and returns the refspecs to fetch, or an Error that
+  // ends the fetch. An empty list downloads nothing.
+  struct FetchResult {
+    std::vector<Reference> advertised;
+    FetchStats stats;
+    bool downloaded = false;
+  };
+  using RefspecChooser = std::function<Result<std::vector<std::string>>(const std::vector<Reference>&)>;
+  Result<FetchResult> Fetch(const std::string& url, const RefspecChooser& choose, const FetchOptions& options);
 
   // The references a remote advertises (`git ls-remote URL`), peeled tags
   // omitted.

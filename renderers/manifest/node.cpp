@@ -134,6 +134,7 @@ Node* Node::FindPath(std::initializer_list<std::string_view> path) {
 }
 
 Node& Node::Set(std::string_view key, Node value) {
+  if (type_ == Type::kNull) type_ = Type::kMapping;
   assert(type_ == Type::kMapping);
   if (Node* existing = Find(key)) {
     *existing = std::move(value);

@@ -75,7 +75,8 @@ class Node {
   // a mapping.
   const Node* FindPath(std::initializer_list<std::string_view> path) const;
   Node* FindPath(std::initializer_list<std::string_view> path);
-  // Replaces the value of an existing key in place, or appends the key.
+  // Replaces the value of an existing key in place, or appends the key. A
+  // null node becomes a mapping first.
   Node& Set(std::string_view key, Node value);
   // The value of key, inserting a null first when it is missing.
   Node& operator[](std::string_view key);

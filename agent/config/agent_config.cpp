@@ -1,0 +1,149 @@
+#include "agent/config/agent_config.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "agent/config/fields.h"
+#include "renderers/manifest/yaml.h"
+
+namespace keelson::config {
+
+using manifest::Node;
+
+namespace {
+
+void ReadSource(const Node& node, FieldReader& parent, std::size_t index, SourceConfig* out) {
+  FieldReader r(node, parent.file(), parent.ItemPath("sources", index));
+  r.RejectUnknown({"name", "url", "ref", "interval", "timeout", "auth", "trust", "webhook"});
+  r.String("name", &out->name, true);
+  r.String("url", &out->url, true);
+  r.String("ref", &out->ref);
+  r.Duration("interval", &out->interval);
+  r.Duration("timeout", &out->timeout);
+  if (const Node* hook = r.Mapping("webhook")) {
+    FieldReader w(*hook, r.file(), r.ChildPath("webhook"));
+    w.RejectUnknown({"kind", "secretFile"});
+    out->webhook_kind = "generic";
+    w.Enum("kind", &out->webhook_kind, {"github", "gitlab", "gitea", "generic"});
+    w.String("secretFile", &out->webhook_secret_file, true);
+    r.Adopt(w);
+  }
+  if (const Node* auth = r.Mapping("auth")) {
+    FieldReader a(*auth, r.file(), r.ChildPath("auth"));
+    a.RejectUnknown({"sshKeyFile", "knownHostsFile", "username", "passwordFile", "caFile"});
+    a.String("sshKeyFile", &out->auth.ssh_key_file);
+    a.String("knownHostsFile", &out->auth.known_hosts_file);
+    a.String("username", &out->auth.username);
+    a.String("passwordFile", &out->auth.password_file);
+    a.String("caFile", &out->auth.ca_file);
+    r.Adopt(a);
+  }
+  if (const Node* trust = r.Mapping("trust")) {
+    FieldReader t(*trust, r.file(), r.ChildPath("trust"));
+    t.RejectUnknown({"mode", "firstParent", "allowedSigners", "openpgpKeyring", "x509Roots", "policy"});
+    t.Enum("mode", &out->trust.mode, {"every-commit", "head", "tag", "none"});
+    t.Bool("firstParent", &out->trust.first_parent);
+    t.String("allowedSigners", &out->trust.allowed_signers);
+    t.String("openpgpKeyring", &out->trust.openpgp_keyring);
+    t.String("x509Roots", &out->trust.x509_roots);
+    t.String("policy", &out->trust.policy);
+    if (t.ok() && out->trust.mode != "none" && out->trust.allowed_signers.empty() &&
+        out->trust.openpgp_keyring.empty() && out->trust.x509_roots.empty()) {
+      t.Fail(trust, "", "trust mode \"" + out->trust.mode +
+                            "\" needs at least one of allowedSigners, openpgpKeyring, x509Roots");
+    }
+    r.Adopt(t);
+  } else if (r.ok()) {
+    r.Fail(&node, "trust",
+           "missing required field: say which signers are trusted (or mode: none to apply unsigned commits)");
+  }
+  if (r.ok() && out->url.starts_with("ssh://") && out->auth.known_hosts_file.empty()) {
+    r.Fail(&node, "auth.knownHostsFile", "ssh remotes need a known_hosts file (host keys are always checked)");
+  }
+  parent.Adopt(r);
+}
+
+}  // namespace
+
+Result<AgentConfig> ParseAgentConfig(std::string_view text, const std::string& file) {
+  manifest::ParseOptions options;
+  options.file = file;
+  Result<Node> doc = manifest::ParseYaml(text, options);
+  if (!doc.ok()) return std::move(doc).error();
+  AgentConfig cfg;
+  cfg.file = file;
+  FieldReader r(*doc, file, "");
+  r.RejectUnknown({"apiVersion", "kind", "environment", "cluster", "stateDir", "listen", "sources", "declaration",
+                   "audit", "workers"});
+  std::string api_version, kind;
+  r.String("apiVersion", &api_version, true);
+  r.String("kind", &kind, true);
+  if (r.ok() && api_version != "keelson.dev/v1alpha1") {
+    r.Fail(doc->Find("apiVersion"), "apiVersion", "must be keelson.dev/v1alpha1");
+  }
+  if (r.ok() && kind != "AgentConfig") r.Fail(doc->Find("kind"), "kind", "must be AgentConfig");
+  r.String("environment", &cfg.environment, true);
+  r.String("stateDir", &cfg.state_dir);
+  r.String("listen", &cfg.listen);
+  std::int64_t workers = cfg.workers;
+  r.Int("workers", &workers, 1, 256);
+  cfg.workers = static_cast<int>(workers);
+  if (const Node* cluster = r.Mapping("cluster")) {
+    FieldReader c(*cluster, file, "cluster");
+    c.RejectUnknown({"kubeconfig", "context", "inCluster", "qps", "burst", "forceConflicts"});
+    c.String("kubeconfig", &cfg.cluster.kubeconfig);
+    c.String("context", &cfg.cluster.context);
+    c.Bool("inCluster", &cfg.cluster.in_cluster);
+    c.Double("qps", &cfg.cluster.qps, 0.1, 100000);
+    std::int64_t burst = cfg.cluster.burst;
+    c.Int("burst", &burst, 1, 100000);
+    cfg.cluster.burst = static_cast<int>(burst);
+    c.Bool("forceConflicts", &cfg.cluster.force_conflicts);
+    r.Adopt(c);
+  }
+  if (const Node* sources = r.List("sources", true)) {
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < sources->items().size() && r.ok(); ++i) {
+      SourceConfig s;
+      ReadSource(sources->items()[i], r, i, &s);
+      if (r.ok() && !names.insert(s.name).second) {
+        r.Fail(&sources->items()[i], r.ItemPath("sources", i).substr(0) + ".name",
+               "duplicate source name \"" + s.name + "\"");
+      }
+      cfg.sources.push_back(std::move(s));
+    }
+    if (r.ok() && cfg.sources.empty()) r.Fail(sources, "sources", "needs at least one source");
+  }
+  if (const Node* decl = r.Mapping("declaration", true)) {
+    FieldReader d(*decl, file, "declaration");
+    d.RejectUnknown({"source", "path"});
+    d.String("source", &cfg.declaration.source, true);
+    d.String("path", &cfg.declaration.path, true);
+    bool known = false;
+    for (const SourceConfig& s : cfg.sources) known = known || s.name == cfg.declaration.source;
+    if (d.ok() && !known) d.Fail(decl->Find("source"), "source", "no source named \"" + cfg.declaration.source + "\"");
+    r.Adopt(d);
+  }
+  if (const Node* audit = r.Mapping("audit")) {
+    FieldReader a(*audit, file, "audit");
+    a.RejectUnknown({"repository", "branch", "signingKey"});
+    a.String("repository", &cfg.audit.repository);
+    a.String("branch", &cfg.audit.branch);
+    a.String("signingKey", &cfg.audit.signing_key);
+    r.Adopt(a);
+  }
+  if (!r.ok()) return r.error();
+  if (cfg.audit.branch.empty()) cfg.audit.branch = "keelson/audit/" + cfg.environment;
+  return cfg;
+}
+
+Result<AgentConfig> LoadAgentConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return MakeError(ErrorCode::kNotFound, "cannot read agent config", Location{path, 0, 0, {}});
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return ParseAgentConfig(buf.str(), path);
+}
+
+}  // namespace keelson::config

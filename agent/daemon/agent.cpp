@@ -1,0 +1,801 @@
+#include "agent/daemon/agent.h"
+
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "agent/audit/audit_writer.h"
+#include "agent/cluster/config.h"
+#include "agent/cluster/kube_client.h"
+#include "agent/config/environment.h"
+#include "agent/reconcile/clock.h"
+#include "agent/reconcile/drift.h"
+#include "agent/reconcile/environment_reconciler.h"
+#include "agent/reconcile/inventory.h"
+#include "agent/reconcile/unit_renderer.h"
+#include "agent/reconcile/unit_state.h"
+#include "agent/server/http_server.h"
+#include "agent/source/git_repository.h"
+#include "agent/source/mirror.h"
+#include "agent/source/poller.h"
+#include "agent/source/webhook.h"
+#include "agent/trust/policy.h"
+#include "keelson/build_info.h"
+
+namespace keelson::daemon {
+
+using nlohmann::json;
+
+namespace {
+
+std::optional<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+Result<std::string> ReadSecretFile(const std::string& path, const std::string& what) {
+  std::optional<std::string> text = ReadFile(path);
+  if (!text) return MakeError(ErrorCode::kNotFound, "cannot read " + what, Location{path, 0, 0, {}});
+  return Trim(*text);
+}
+
+source::Tracking TrackingFor(const std::string& ref) {
+  source::Tracking t;
+  if (ref.starts_with("semver:")) {
+    t.kind = source::Tracking::Kind::kSemver;
+    t.value = ref.substr(7);
+  } else if (ref.starts_with("refs/tags/")) {
+    t.kind = source::Tracking::Kind::kTag;
+    t.value = ref.substr(10);
+  } else {
+    t.kind = source::Tracking::Kind::kBranch;
+    t.value = ref.starts_with("refs/heads/") ? ref.substr(11) : ref;
+  }
+  return t;
+}
+
+// One configured source at run time.
+struct SourceRuntime {
+  config::SourceConfig cfg;
+  std::shared_ptr<source::Mirror> mirror;
+  trust::TrustMaterial material;
+  trust::TrustPolicy policy;
+  std::string last_trusted;  // persisted in <state>/sources/<name>.trusted
+  std::string status;        // one line for /api/v1/status
+};
+
+struct TrustOutcome {
+  bool passed = true;
+  std::string signer;
+  std::string author;
+  std::string reason;
+  std::vector<audit::CommitVerdict> commits;
+};
+
+}  // namespace
+
+struct Agent::Impl {
+  config::AgentConfig cfg;
+  AgentOptions options;
+  std::unique_ptr<cluster::ClusterClient> client;
+  reconcile::RealClock clock;
+  reconcile::BuiltinUnitRenderer renderer;
+  std::unique_ptr<reconcile::FileInventoryStore> file_inventory;
+  std::unique_ptr<reconcile::ClusterInventoryStore> cluster_inventory;
+  std::unique_ptr<reconcile::MirroredInventoryStore> inventory;
+  std::unique_ptr<reconcile::UnitStateStore> states;
+  std::map<std::string, SourceRuntime> sources;
+  std::unique_ptr<source::Poller> poller;
+  std::unique_ptr<source::WebhookReceiver> webhooks;
+  std::unique_ptr<server::HttpServer> http;
+  std::unique_ptr<audit::AuditWriter> audit;
+  std::optional<config::EnvironmentSpec> environment;  // last declaration read
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool pending = true;  // a pass is due (the first one at start)
+  bool stop = false;
+  bool reload = false;
+  std::string trigger = "startup";
+
+  mutable std::mutex status_mu;
+  json last_pass = json::object();
+  std::string last_error;
+  bool cluster_reachable = false;
+  std::atomic<std::uint16_t> port{0};
+  std::string last_recorded_revision;
+
+  keelson::Status Init();
+  bool RunPass(const std::string& trigger_name);
+  TrustOutcome CheckTrust(SourceRuntime& s, const source::SyncResult& current);
+  void CheckDrift();
+  void Record(audit::RecordBody body);
+  void SetError(std::string message);
+  json StatusJson() const;
+  void Notify(const std::string& status_line);
+};
+
+Agent::Agent(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Agent::~Agent() {
+  if (impl_->poller) impl_->poller->Stop();
+  if (impl_->http) impl_->http->Stop();
+}
+
+Result<std::unique_ptr<Agent>> Agent::Create(config::AgentConfig cfg, AgentOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->cfg = std::move(cfg);
+  impl->options = std::move(options);
+  if (Status s = impl->Init(); !s) return std::move(s).error();
+  return std::unique_ptr<Agent>(new Agent(std::move(impl)));
+}
+
+keelson::Status Agent::Impl::Init() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(cfg.state_dir + "/sources", ec);
+  if (ec) {
+    return MakeError(ErrorCode::kInvalidInput, "cannot create the state directory: " + ec.message(),
+                     Location{cfg.file, 0, 0, "stateDir"});
+  }
+  // The cluster.
+  Result<cluster::ConnectionConfig> conn = cfg.cluster.in_cluster ? cluster::LoadInClusterConfig()
+                                                                  : cluster::LoadKubeconfig(cfg.cluster.kubeconfig,
+                                                                                            cfg.cluster.context);
+  if (!conn.ok()) return std::move(conn).error();
+  cluster::ClientOptions client_options;
+  client_options.rate_limit.qps = cfg.cluster.qps;
+  client_options.rate_limit.burst = cfg.cluster.burst;
+  Result<std::unique_ptr<cluster::KubeClient>> kube = cluster::KubeClient::Connect(*conn, client_options);
+  if (!kube.ok()) return std::move(kube).error();
+  client = std::move(kube).value();
+  file_inventory = std::make_unique<reconcile::FileInventoryStore>(cfg.state_dir + "/inventory");
+  cluster_inventory = std::make_unique<reconcile::ClusterInventoryStore>(*client);
+  inventory = std::make_unique<reconcile::MirroredInventoryStore>(*cluster_inventory, *file_inventory);
+  states = std::make_unique<reconcile::UnitStateStore>(cfg.state_dir + "/units");
+
+  // Sources, their trust material and webhooks.
+  webhooks = std::make_unique<source::WebhookReceiver>([this](const std::string& name) {
+    return poller != nullptr && poller->Trigger(name);
+  });
+  poller = std::make_unique<source::Poller>([this](const std::string& name, const Result<source::SyncResult>& r) {
+    std::lock_guard lock(mu);
+    auto it = sources.find(name);
+    if (it != sources.end()) it->second.status = r.ok() ? "fetched " + r->revision.substr(0, 12) : r.error().ToString();
+    if (r.ok()) {
+      pending = true;
+      if (trigger == "startup" || trigger.empty()) trigger = "poll";
+    }
+    cv.notify_all();
+  });
+  for (const config::SourceConfig& sc : cfg.sources) {
+    SourceRuntime rt;
+    rt.cfg = sc;
+    source::SourceSpec spec;
+    spec.name = sc.name;
+    spec.url = sc.url;
+    spec.track = TrackingFor(sc.ref);
+    spec.ssh_private_key_file = sc.auth.ssh_key_file;
+    spec.known_hosts_file = sc.auth.known_hosts_file;
+    spec.https_user = sc.auth.username;
+    if (!sc.auth.password_file.empty()) {
+      Result<std::string> pw = ReadSecretFile(sc.auth.password_file, "the password file");
+      if (!pw.ok()) return std::move(pw).error();
+      spec.https_password = *pw;
+    }
+    spec.ca_file = sc.auth.ca_file;
+    spec.timeout = sc.timeout;
+    if (Status s = source::ValidateSourceSpec(spec); !s) return std::move(s).error().InFile(cfg.file);
+    rt.mirror = std::make_shared<source::Mirror>(spec, cfg.state_dir + "/mirrors");
+    if (sc.trust.mode != "none") {
+      if (!sc.trust.allowed_signers.empty()) {
+        std::optional<std::string> text = ReadFile(sc.trust.allowed_signers);
+        if (!text) return MakeError(ErrorCode::kNotFound, "cannot read", Location{sc.trust.allowed_signers, 0, 0, {}});
+        Result<trust::AllowedSigners> a = trust::AllowedSigners::Parse(*text, sc.trust.allowed_signers);
+        if (!a.ok()) return std::move(a).error();
+        rt.material.ssh = std::move(a).value();
+      }
+      if (!sc.trust.openpgp_keyring.empty()) {
+        std::optional<std::string> text = ReadFile(sc.trust.openpgp_keyring);
+        if (!text) return MakeError(ErrorCode::kNotFound, "cannot read", Location{sc.trust.openpgp_keyring, 0, 0, {}});
+        Result<trust::PgpKeyring> k = trust::PgpKeyring::Parse(*text, sc.trust.openpgp_keyring);
+        if (!k.ok()) return std::move(k).error();
+        rt.material.openpgp = std::move(k).value();
+      }
+      if (!sc.trust.x509_roots.empty()) {
+        std::optional<std::string> text = ReadFile(sc.trust.x509_roots);
+        if (!text) return MakeError(ErrorCode::kNotFound, "cannot read", Location{sc.trust.x509_roots, 0, 0, {}});
+        Result<trust::X509Roots> x = trust::X509Roots::Parse(*text, sc.trust.x509_roots);
+        if (!x.ok()) return std::move(x).error();
+        rt.material.x509 = std::move(x).value();
+      }
+      if (!sc.trust.policy.empty()) {
+        std::optional<std::string> text = ReadFile(sc.trust.policy);
+        if (!text) return MakeError(ErrorCode::kNotFound, "cannot read", Location{sc.trust.policy, 0, 0, {}});
+        Result<trust::TrustPolicy> p = trust::TrustPolicy::Parse(*text, sc.trust.policy);
+        if (!p.ok()) return std::move(p).error();
+        rt.policy = std::move(p).value();
+      } else {
+        rt.policy.mode = sc.trust.mode == "head" ? trust::PolicyMode::kHead : trust::PolicyMode::kEveryCommit;
+        rt.policy.first_parent = sc.trust.first_parent;
+        rt.policy.signed_tags = sc.trust.mode == "tag";
+      }
+    }
+    if (std::optional<std::string> t = ReadFile(cfg.state_dir + "/sources/" + sc.name + ".trusted")) {
+      rt.last_trusted = Trim(*t);
+    }
+    if (!sc.webhook_kind.empty()) {
+      Result<source::WebhookKind> kind = source::ParseWebhookKind(sc.webhook_kind);
+      Result<std::string> secret = ReadSecretFile(sc.webhook_secret_file, "the webhook secret");
+      if (!kind.ok()) return std::move(kind).error();
+      if (!secret.ok()) return std::move(secret).error();
+      if (Status s = webhooks->Add(source::WebhookSpec{sc.name, *kind, *secret}); !s) return s;
+    }
+    if (Status s = poller->Add(rt.mirror, sc.interval); !s) return s;
+    sources.emplace(sc.name, std::move(rt));
+  }
+
+  // The audit trail, when the agent has a key to sign it with.
+  if (!cfg.audit.signing_key.empty()) {
+    Result<audit::SshSigner> signer = audit::SshSigner::FromPrivateKeyFile(cfg.audit.signing_key);
+    if (!signer.ok()) return std::move(signer).error();
+    audit::AuditWriterOptions ao;
+    ao.state_dir = cfg.state_dir;
+    ao.repository = cfg.state_dir + "/audit.git";
+    ao.environment = cfg.environment;
+    ao.branch = cfg.audit.branch;
+    ao.remote_url = cfg.audit.repository;
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    ao.agent_name = host[0] != 0 ? host : "keelson";
+    ao.signer = std::make_shared<const audit::SshSigner>(std::move(signer).value());
+    Result<std::unique_ptr<audit::AuditWriter>> writer = audit::AuditWriter::Open(std::move(ao));
+    if (!writer.ok()) return std::move(writer).error();
+    audit = std::move(writer).value();
+  } else {
+    spdlog::warn("audit.signingKey is not set: no audit trail is written");
+  }
+
+  // HTTP: health, readiness, status, webhooks.
+  server::HttpServerOptions ho;
+  std::string listen = options.listen_override.empty() ? cfg.listen : options.listen_override;
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    return MakeError(ErrorCode::kInvalidInput, "must be HOST:PORT", Location{cfg.file, 0, 0, "listen"});
+  }
+  ho.address = listen.substr(0, colon);
+  ho.port = static_cast<std::uint16_t>(std::stoi(listen.substr(colon + 1)));
+  http = std::make_unique<server::HttpServer>(ho);
+  http->Route("GET", "/healthz", [](const server::HttpRequest&) { return server::HttpResponse::Text(200, "ok\n"); });
+  http->Route("GET", "/readyz", [this](const server::HttpRequest&) {
+    std::lock_guard lock(status_mu);
+    bool mirrors = true;
+    for (const auto& [name, s] : sources) mirrors = mirrors && std::filesystem::exists(s.mirror->path());
+    if (cluster_reachable && mirrors) return server::HttpResponse::Text(200, "ready\n");
+    return server::HttpResponse::Text(503, std::string("not ready: ") + (cluster_reachable ? "" : "cluster not reached; ") +
+                                               (mirrors ? "" : "mirror missing") + "\n");
+  });
+  http->Route("GET", "/api/v1/status", [this](const server::HttpRequest&) {
+    server::HttpResponse r;
+    r.content_type = "application/json";
+    r.body = StatusJson().dump(2) + "\n";
+    return r;
+  });
+  webhooks->RegisterOn(*http);
+  return Status::Ok();
+}
+
+void Agent::Impl::SetError(std::string message) {
+  spdlog::error("{}", message);
+  std::lock_guard lock(status_mu);
+  last_error = std::move(message);
+}
+
+void Agent::Impl::Record(audit::RecordBody body) {
+  if (!audit) return;
+  Result<audit::Record> r = audit->Append(std::move(body));
+  if (!r.ok()) {
+    SetError("audit: " + r.error().ToString());
+    return;
+  }
+  if (Status s = audit->CommitPending(); !s) spdlog::warn("audit: {}", s.error().ToString());
+  if (audit->PushDue(std::chrono::steady_clock::now())) {
+    if (Status s = audit->Push(std::chrono::steady_clock::now()); !s) spdlog::warn("audit push: {}", s.error().ToString());
+  }
+}
+
+void Agent::Impl::Notify(const std::string& status_line) {
+  sd_notifyf(0, "STATUS=%s", status_line.c_str());
+}
+
+TrustOutcome Agent::Impl::CheckTrust(SourceRuntime& s, const source::SyncResult& current) {
+  TrustOutcome out;
+  Result<source::GitRepository> repo = source::GitRepository::Open(s.mirror->path());
+  if (!repo.ok()) {
+    out.passed = false;
+    out.reason = repo.error().ToString();
+    return out;
+  }
+  auto author_of = [&](const std::string& raw) {
+    Result<trust::CommitHeader> h = trust::ParseCommitHeader(raw);
+    return h.ok() ? h->author.email : std::string();
+  };
+  if (s.cfg.trust.mode == "none") {
+    Result<source::RawObject> raw = repo->ReadRawObject(current.revision);
+    if (raw.ok()) out.author = author_of(raw->data);
+    return out;
+  }
+  trust::SignatureVerifier verifier(s.material, [] { return static_cast<std::int64_t>(std::time(nullptr)); });
+  if (s.policy.signed_tags) {
+    Result<source::RawObject> tag = repo->ReadRawObject(current.object);
+    if (!tag.ok() || tag->kind != source::ObjectKind::kTag) {
+      out.passed = false;
+      out.reason = "trust mode \"tag\" needs the tracked ref to be an annotated, signed tag";
+      return out;
+    }
+    trust::TrustReport report = trust::EvaluateTag(current.object, tag->data, s.policy, verifier);
+    out.passed = report.passed;
+    out.signer = report.signer;
+    out.reason = report.reason;
+    out.commits.push_back(audit::CommitVerdict{current.object, "", report.signer,
+                                               report.passed ? "trusted" : "untrusted", report.reason});
+    return out;
+  }
+  std::vector<std::string> ids;
+  if (s.policy.mode == trust::PolicyMode::kHead || s.last_trusted.empty()) {
+    ids.push_back(current.revision);
+  } else {
+    Result<std::vector<source::CommitInfo>> range = repo->ListCommits(
+        s.last_trusted, current.revision,
+        s.policy.first_parent ? source::Ancestry::kFirstParent : source::Ancestry::kAllParents, 100'000);
+    if (!range.ok()) {
+      out.passed = false;
+      out.reason = range.error().ToString();
+      return out;
+    }
+    for (const source::CommitInfo& c : *range) ids.push_back(c.id);
+  }
+  for (const std::string& id : ids) {
+    Result<source::RawObject> raw = repo->ReadRawObject(id);
+    if (!raw.ok()) {
+      out.passed = false;
+      out.reason = raw.error().ToString();
+      return out;
+    }
+    trust::CommitInput input{id, raw->data, {}};
+    if (s.policy.NeedsChangedPaths()) {
+      Result<std::vector<std::string>> changed = repo->ChangedPaths(id);
+      if (changed.ok()) input.changed_paths = std::move(changed).value();
+    }
+    trust::TrustReport report = trust::EvaluateCommit(input, s.policy, verifier);
+    std::string verdict = report.passed ? "trusted" : report.format == trust::SignatureFormat::kNone ? "unsigned"
+                                                                                                     : "untrusted";
+    out.commits.push_back(audit::CommitVerdict{id, author_of(raw->data), report.signer, verdict, report.reason});
+    if (id == current.revision) {
+      out.signer = report.signer;
+      out.author = author_of(raw->data);
+    }
+    if (!report.passed && out.passed) {
+      out.passed = false;
+      out.reason = "commit " + id.substr(0, 12) + " " + verdict + ": " + report.reason;
+    }
+  }
+  return out;
+}
+
+bool Agent::Impl::RunPass(const std::string& trigger_name) {
+  auto started = std::chrono::steady_clock::now();
+  const std::string& decl_name = cfg.declaration.source;
+  std::map<std::string, source::SyncResult> current;
+  for (auto& [name, s] : sources) {
+    Result<source::SyncResult> cur = s.mirror->Current();
+    if (!cur.ok()) cur = s.mirror->Sync();
+    if (!cur.ok()) {
+      s.status = cur.error().ToString();
+      if (name == decl_name) {
+        SetError("source " + name + ": " + cur.error().ToString());
+        return false;
+      }
+      continue;
+    }
+    current[name] = *cur;
+  }
+  // Signatures first: nothing from an untrusted range is read further.
+  std::map<std::string, TrustOutcome> trust_outcomes;
+  for (auto& [name, cur] : current) {
+    SourceRuntime& s = sources[name];
+    TrustOutcome t = CheckTrust(s, cur);
+    if (!t.passed) {
+      s.status = "blocked: " + t.reason;
+      SetError("source " + name + " at " + cur.revision.substr(0, 12) + " is not trusted: " + t.reason);
+      if (name == decl_name && cur.revision != last_recorded_revision) {
+        audit::ReconcileFinished f;
+        f.source = s.cfg.url;
+        f.ref = cur.ref;
+        f.revision = cur.revision;
+        f.previous_revision = s.last_trusted;
+        f.outcome = "denied";
+        f.commits = t.commits;
+        f.error = t.reason;
+        last_recorded_revision = cur.revision;
+        Record(std::move(f));
+      }
+      if (name == decl_name) return false;
+      continue;
+    }
+    trust_outcomes[name] = std::move(t);
+  }
+  // Snapshots and the declaration.
+  std::map<std::string, std::unique_ptr<manifest::FileSystem>> snapshots;
+  reconcile::ReconcileRequest request;
+  for (auto& [name, t] : trust_outcomes) {
+    Result<source::GitRepository> repo = source::GitRepository::Open(sources[name].mirror->path());
+    if (!repo.ok()) continue;
+    Result<std::unique_ptr<manifest::FileSystem>> snap = repo->Snapshot(current[name].revision);
+    if (!snap.ok()) {
+      SetError("source " + name + ": " + snap.error().ToString());
+      continue;
+    }
+    snapshots[name] = std::move(snap).value();
+    request.sources[name] = reconcile::SourceRevision{current[name].revision, t.signer, snapshots[name].get()};
+  }
+  if (snapshots.count(decl_name) == 0) return false;
+  Result<std::string> decl_text = snapshots[decl_name]->ReadFile(cfg.declaration.path);
+  if (!decl_text.ok()) {
+    Error e = decl_text.error();
+    SetError("declaration: " + e.InFile(cfg.declaration.path).ToString());
+    return false;
+  }
+  Result<config::EnvironmentSpec> env = config::ParseEnvironment(*decl_text, cfg.declaration.path, decl_name);
+  if (!env.ok()) {
+    SetError("declaration: " + env.error().ToString());
+    return false;
+  }
+  if (env->name != cfg.environment) {
+    SetError("declaration " + cfg.declaration.path + " is for environment \"" + env->name + "\", this agent runs \"" +
+             cfg.environment + "\"");
+    return false;
+  }
+  environment = *env;
+  request.revision = current[decl_name].revision;
+  request.environment = &*environment;
+
+  std::string reconcile_id = request.revision.substr(0, 12) + "-" +
+                             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
+  SourceRuntime& decl = sources[decl_name];
+  bool record = request.revision != last_recorded_revision;
+  if (record) {
+    audit::ReconcileStarted rs;
+    rs.reconcile_id = reconcile_id;
+    rs.source = decl.cfg.url;
+    rs.ref = current[decl_name].ref;
+    rs.revision = request.revision;
+    rs.previous_revision = decl.last_trusted;
+    rs.trigger = trigger_name;
+    Record(std::move(rs));
+  }
+  Notify("reconciling " + request.revision.substr(0, 12));
+  reconcile::ReconcilerOptions ro;
+  ro.workers = cfg.workers;
+  ro.force_conflicts = cfg.cluster.force_conflicts;
+  ro.on_wave = [](const std::string& unit, const reconcile::WaveResult& w) {
+    spdlog::info("unit {}: {} healthy ({} objects, {} ms)", unit, w.label, w.objects.size(),
+                 (w.apply_time + w.health_time).count());
+  };
+  reconcile::EnvironmentReconciler reconciler(*client, clock, renderer, *inventory, *states, ro);
+  reconcile::EnvironmentOutcome outcome = reconciler.Reconcile(request);
+  {
+    std::lock_guard lock(status_mu);
+    cluster_reachable = true;
+  }
+  bool changed = record;
+  for (const reconcile::UnitOutcome& u : outcome.units) {
+    if (u.status != reconcile::UnitStatus::kUnchanged) changed = true;
+    if (u.status == reconcile::UnitStatus::kApplied) {
+      spdlog::info("unit {}: applied {} ({} objects)", u.unit, u.revision.substr(0, 12), u.objects.size());
+    } else if (u.status != reconcile::UnitStatus::kUnchanged) {
+      spdlog::warn("unit {}: {}{}", u.unit, reconcile::UnitStatusName(u.status),
+                   u.error ? ": " + u.error->ToString() : "");
+    }
+  }
+  // Every source that passed trust and was used is now the base of the next
+  // range check.
+  for (auto& [name, t] : trust_outcomes) {
+    SourceRuntime& s = sources[name];
+    if (s.last_trusted != current[name].revision) {
+      s.last_trusted = current[name].revision;
+      (void)reconcile::WriteFileAtomically(cfg.state_dir + "/sources/" + name + ".trusted", s.last_trusted + "\n");
+    }
+    s.status = "at " + current[name].revision.substr(0, 12);
+  }
+  if (changed) {
+    if (!record) {
+      audit::ReconcileStarted rs;
+      rs.reconcile_id = reconcile_id;
+      rs.source = decl.cfg.url;
+      rs.ref = current[decl_name].ref;
+      rs.revision = request.revision;
+      rs.trigger = trigger_name;
+      Record(std::move(rs));
+    }
+    audit::ReconcileFinished f;
+    f.reconcile_id = reconcile_id;
+    f.source = decl.cfg.url;
+    f.ref = current[decl_name].ref;
+    f.revision = request.revision;
+    f.previous_revision = trust_outcomes[decl_name].commits.empty() ? "" : decl.last_trusted;
+    f.author = trust_outcomes[decl_name].author;
+    f.commits = trust_outcomes[decl_name].commits;
+    std::set<std::string> renderers;
+    bool rolled_back = false, failed = false, denied = false, applied = false;
+    for (const reconcile::UnitOutcome& u : outcome.units) {
+      if (!u.renderer.empty()) renderers.insert(u.renderer);
+      for (std::size_t i = 0; i < u.objects.size(); ++i) {
+        f.objects.push_back(audit::ObjectDigest{u.objects[i].ToString(), u.object_digests[i],
+                                                u.objects[i].kind == "Secret" && u.objects[i].group.empty()});
+      }
+      for (const std::string& m : u.gate_messages) f.policy.push_back(audit::PolicyDecision{"gate", "", "deny", m});
+      const std::optional<reconcile::UnitResult>& r = u.apply;
+      if (r) {
+        int index = 0;
+        for (const reconcile::WaveResult& w : r->waves) {
+          for (const reconcile::AppliedObject& a : w.objects) {
+            std::string id = a.id.ToString();
+            (a.action == reconcile::ObjectAction::kCreated   ? f.plan.created
+             : a.action == reconcile::ObjectAction::kUpdated ? f.plan.updated
+                                                             : f.plan.unchanged)
+                .push_back(id);
+          }
+          f.waves.push_back(audit::WaveTiming{index++, static_cast<int>(w.objects.size()),
+                                              (w.apply_time + w.health_time).count(),
+                                              w.healthy ? "applied" : "failed"});
+        }
+        for (const manifest::ResourceId& id : r->pruned) f.plan.pruned.push_back(id.ToString());
+        if (r->unhealthy_object) f.health.unhealthy_objects.push_back(r->unhealthy_object->ToString());
+      }
+      switch (u.status) {
+        case reconcile::UnitStatus::kApplied: applied = true; break;
+        case reconcile::UnitStatus::kRolledBack: rolled_back = true; break;
+        case reconcile::UnitStatus::kDenied: denied = true; break;
+        case reconcile::UnitStatus::kUnchanged: break;
+        default: failed = true; break;
+      }
+      if (u.error && f.error.empty()) f.error = u.unit + ": " + u.error->ToString();
+      if (u.rollback) {
+        audit::Rollback rb;
+        rb.reconcile_id = reconcile_id;
+        rb.from_revision = u.revision;
+        rb.to_revision = u.rolled_back_to;
+        rb.reason = u.error ? u.error->ToString() : "";
+        rb.outcome = u.rollback->healthy ? "succeeded" : "failed";
+        Record(std::move(rb));
+      }
+    }
+    for (const std::string& r : renderers) f.renderer.name += (f.renderer.name.empty() ? "" : ",") + r;
+    f.renderer.version = keelson::build::kVersion;
+    f.outcome = rolled_back ? "rolled_back" : failed ? "failed" : denied ? "denied" : applied ? "applied" : "unchanged";
+    f.health.status = outcome.healthy ? "healthy" : "unhealthy";
+    f.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    f.health.duration_ms = f.duration_ms;
+    Record(std::move(f));
+    last_recorded_revision = request.revision;
+  }
+  json pass;
+  pass["revision"] = request.revision;
+  pass["trigger"] = trigger_name;
+  pass["healthy"] = outcome.healthy;
+  pass["time"] = reconcile::NowRfc3339();
+  json units = json::array();
+  for (const reconcile::UnitOutcome& u : outcome.units) {
+    units.push_back({{"unit", u.unit},
+                     {"status", reconcile::UnitStatusName(u.status)},
+                     {"revision", u.revision},
+                     {"objects", u.objects.size()},
+                     {"error", u.error ? u.error->ToString() : ""}});
+  }
+  pass["units"] = units;
+  {
+    std::lock_guard lock(status_mu);
+    last_pass = std::move(pass);
+    if (outcome.healthy) last_error.clear();
+  }
+  Notify(std::string(outcome.healthy ? "healthy" : "degraded") + " at " + request.revision.substr(0, 12));
+  return outcome.healthy;
+}
+
+void Agent::Impl::CheckDrift() {
+  if (!environment) return;
+  audit::DriftDetected detected;
+  audit::DriftCorrected corrected;
+  for (const config::UnitSpec& unit : environment->units) {
+    if (unit.drift == config::DriftMode::kOff) continue;
+    Result<reconcile::UnitState> state = states->Load(unit.name);
+    if (!state.ok() || state->health != "Healthy") continue;
+    Result<std::optional<manifest::ObjectList>> applied = states->LoadObjects(unit.name, "applied");
+    if (!applied.ok() || !applied->has_value()) continue;
+    std::vector<std::string> fields;
+    std::int64_t drifted_objects = 0;
+    for (const manifest::Object& o : **applied) {
+      Result<manifest::Node> live = client->Get(o.id);
+      std::vector<std::string> paths;
+      if (!live.ok()) {
+        if (live.error().code != ErrorCode::kNotFound) continue;  // unreachable: try again next round
+        paths.push_back("<deleted>");
+      } else {
+        for (const reconcile::DriftedField& d : reconcile::FindDrift(o.node, *live)) paths.push_back(d.path);
+      }
+      if (paths.empty()) continue;
+      ++drifted_objects;
+      for (const std::string& p : paths) fields.push_back(o.id.ToString() + ": " + p);
+      audit::DriftedObject rec{o.id.ToString(), paths};
+      bool known = false;
+      for (const std::string& f : state->drifted_fields) known = known || f.starts_with(o.id.ToString() + ":");
+      if (!known) {
+        spdlog::warn("drift in unit {}: {} ({})", unit.name, o.id.ToString(), paths.front());
+        detected.objects.push_back(rec);
+      }
+      if (unit.drift == config::DriftMode::kCorrect) {
+        cluster::ApplyOptions ao;
+        ao.force = true;
+        Result<manifest::Node> fixed = client->Apply(o.node, ao);
+        if (fixed.ok()) {
+          spdlog::info("drift in unit {}: {} corrected", unit.name, o.id.ToString());
+          corrected.objects.push_back(rec);
+        } else {
+          spdlog::warn("drift in unit {}: correcting {} failed: {}", unit.name, o.id.ToString(),
+                       fixed.error().ToString());
+        }
+      }
+    }
+    reconcile::UnitState s = *state;
+    s.drifted_objects = unit.drift == config::DriftMode::kCorrect ? 0 : drifted_objects;
+    s.drifted_fields = unit.drift == config::DriftMode::kCorrect ? std::vector<std::string>{} : fields;
+    if (s.drifted_fields != state->drifted_fields || s.drifted_objects != state->drifted_objects) {
+      (void)states->Save(s);
+    }
+  }
+  if (!detected.objects.empty()) Record(std::move(detected));
+  if (!corrected.objects.empty()) {
+    corrected.reconcile_id = "drift-" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                           std::chrono::system_clock::now().time_since_epoch())
+                                                           .count());
+    Record(std::move(corrected));
+  }
+}
+
+json Agent::Impl::StatusJson() const {
+  json out;
+  out["environment"] = cfg.environment;
+  out["version"] = keelson::build::kVersion;
+  json srcs = json::array();
+  json units = json::array();
+  {
+    std::lock_guard lock(status_mu);
+    for (const auto& [name, s] : sources) {
+      srcs.push_back({{"name", name}, {"url", source::RedactUrl(s.cfg.url)}, {"ref", s.cfg.ref},
+                      {"lastTrusted", s.last_trusted}, {"status", s.status}});
+    }
+    out["lastPass"] = last_pass;
+    out["lastError"] = last_error;
+  }
+  for (const std::string& name : states->Units()) {
+    Result<reconcile::UnitState> s = states->Load(name);
+    if (!s.ok()) continue;
+    units.push_back(json::parse(s->ToJson()));
+  }
+  out["sources"] = srcs;
+  out["units"] = units;
+  return out;
+}
+
+int Agent::Run() {
+  Impl& a = *impl_;
+  if (Status s = a.http->Start(); !s) {
+    spdlog::error("http: {}", s.error().ToString());
+    return 2;
+  }
+  a.port = a.http->port();
+  spdlog::info("keelson agent for environment {} listening on {}:{}", a.cfg.environment,
+               a.options.listen_override.empty() ? a.cfg.listen.substr(0, a.cfg.listen.rfind(':')) : "127.0.0.1",
+               a.port.load());
+  {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    audit::AgentStarted started;
+    started.version = keelson::build::kVersion;
+    started.host = host;
+    a.Record(std::move(started));
+  }
+  // The first fetch happens here, before the poller's own schedule, so the
+  // first pass sees the remote.
+  for (auto& [name, s] : a.sources) {
+    Result<source::SyncResult> r = s.mirror->Sync();
+    s.status = r.ok() ? "fetched " + r->revision.substr(0, 12) : r.error().ToString();
+    if (!r.ok()) spdlog::warn("source {}: {}", name, r.error().ToString());
+  }
+  if (!a.options.once) a.poller->Start();
+  sd_notify(0, "READY=1");
+  bool healthy = false;
+  auto next_drift = std::chrono::steady_clock::now() + a.options.drift_interval;
+  std::string stop_reason = "stopped";
+  while (true) {
+    std::string trigger;
+    {
+      std::unique_lock lock(a.mu);
+      a.cv.wait_until(lock, next_drift, [&] { return a.pending || a.stop || a.reload; });
+      if (a.stop) {
+        stop_reason = "SIGTERM";
+        break;
+      }
+      if (a.reload) {
+        a.reload = false;
+        Result<config::AgentConfig> fresh = config::LoadAgentConfig(a.cfg.file);
+        if (!fresh.ok()) {
+          spdlog::error("reload refused, keeping the running configuration: {}", fresh.error().ToString());
+        } else {
+          stop_reason = "config reload";
+          lock.unlock();
+          a.Record(audit::AgentStopped{stop_reason});
+          a.poller->Stop();
+          a.http->Stop();
+          return kReloadExitCode;
+        }
+      }
+      trigger = a.pending ? a.trigger : "";
+      a.pending = false;
+      a.trigger.clear();
+    }
+    sd_notify(0, "WATCHDOG=1");
+    if (!trigger.empty()) healthy = a.RunPass(trigger);
+    if (a.options.once) break;
+    if (std::chrono::steady_clock::now() >= next_drift) {
+      a.CheckDrift();
+      next_drift = std::chrono::steady_clock::now() + a.options.drift_interval;
+    }
+  }
+  sd_notify(0, "STOPPING=1");
+  a.poller->Stop();
+  a.Record(audit::AgentStopped{stop_reason});
+  if (a.audit) {
+    if (Status s = a.audit->CommitPending(); !s) spdlog::warn("audit: {}", s.error().ToString());
+    (void)a.audit->Push(std::chrono::steady_clock::now());
+  }
+  a.http->Stop();
+  return a.options.once && !healthy ? 1 : 0;
+}
+
+void Agent::Stop() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stop = true;
+  }
+  impl_->cv.notify_all();
+  impl_->clock.Wake();
+}
+
+void Agent::RequestReload() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->reload = true;
+  }
+  impl_->cv.notify_all();
+}
+
+std::uint16_t Agent::http_port() const { return impl_->port.load(); }
+
+json Agent::StatusJson() const { return impl_->StatusJson(); }
+
+}  // namespace keelson::daemon

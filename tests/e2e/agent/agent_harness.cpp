@@ -1,0 +1,163 @@
+#include "tests/e2e/agent/agent_harness.h"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "renderers/manifest/json.h"
+
+namespace keelson::testing {
+
+bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return condition();
+}
+
+std::string AgentHarness::Run(const std::vector<std::string>& argv, const std::string& cwd) {
+  ProcessResult r = RunProgram(argv, "", cwd, 60);
+  if (r.exit_code != 0 && error_.empty()) {
+    std::string cmd;
+    for (const std::string& a : argv) cmd += a + " ";
+    error_ = cmd + "failed: " + r.err;
+  }
+  return r.out;
+}
+
+AgentHarness::AgentHarness(AgentHarnessOptions options) {
+  const std::string& d = dir_.path();
+  for (const char* who : {"alice", "mallory", "agent"}) {
+    Run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", who, "-f", d + "/" + who}, d);
+  }
+  std::string alice_pub = ReadFileOrDie(d + "/alice.pub");
+  dir_.Write("allowed_signers", "alice@example.com namespaces=\"git\" " + alice_pub);
+  // The cluster.
+  kubeconfig_ = d + "/kubeconfig";
+  sandbox_ = std::make_unique<BackgroundProcess>(
+      std::vector<std::string>{KEELSON_BINARY, "sandbox", "--state-dir", d + "/sandbox", "--kubeconfig-out",
+                               kubeconfig_, "--rollout-delay", options.rollout_delay, "--fail-images",
+                               options.fail_images},
+      d + "/sandbox.log");
+  if (sandbox_->FirstLine(std::chrono::seconds(20)).empty()) {
+    error_ = "sandbox did not start";
+    return;
+  }
+  // The Git remote.
+  std::filesystem::create_directories(d + "/git");
+  Run({"git", "init", "-q", "--bare", "-b", "main", d + "/git/repo.git"}, d);
+  work_ = d + "/work";
+  Run({"git", "init", "-q", "-b", "main", work_}, d);
+  Run({"git", "config", "user.name", "Alice"}, work_);
+  Run({"git", "config", "user.email", "alice@example.com"}, work_);
+  Run({"git", "config", "gpg.format", "ssh"}, work_);
+  Run({"git", "remote", "add", "origin", d + "/git/repo.git"}, work_);
+  daemon_ = std::make_unique<source::testing::GitDaemon>(d + "/git");
+  if (!daemon_->ok()) {
+    error_ = "git daemon did not start: " + daemon_->log();
+    return;
+  }
+  config_path_ = dir_.Write("agent.yaml", "apiVersion: keelson.dev/v1alpha1\n"
+                                          "kind: AgentConfig\n"
+                                          "environment: dev\n"
+                                          "cluster: {kubeconfig: " + kubeconfig_ + "}\n"
+                                          "stateDir: " + d + "/state\n"
+                                          "listen: 127.0.0.1:0\n"
+                                          "sources:\n"
+                                          "- name: repo\n"
+                                          "  url: " + daemon_->Url("repo.git") + "\n"
+                                          "  ref: refs/heads/main\n"
+                                          "  interval: 1s\n"
+                                          "  trust: {allowedSigners: " + d + "/allowed_signers}\n"
+                                          "declaration: {source: repo, path: clusters/dev/keelson.yaml}\n"
+                                          "audit: {signingKey: " + d + "/agent}\n");
+  ok_ = error_.empty();
+}
+
+AgentHarness::~AgentHarness() {
+  agent_.reset();
+  sandbox_.reset();
+}
+
+std::string AgentHarness::Commit(const std::map<std::string, std::string>& files, const std::string& message,
+                                 const std::string& signer) {
+  for (const auto& [path, contents] : files) {
+    std::string full = work_ + "/" + path;
+    if (contents.empty()) {
+      std::filesystem::remove(full);
+    } else {
+      dir_.Write("work/" + path, contents);
+    }
+  }
+  Run({"git", "add", "-A"}, work_);
+  std::vector<std::string> commit = {"git", "commit", "-q", "-m", message};
+  if (signer.empty()) {
+    commit.push_back("--no-gpg-sign");
+  } else {
+    commit = {"git", "-c", "user.signingkey=" + dir_.path() + "/" + signer, "commit", "-q", "-S", "-m", message};
+  }
+  Run(commit, work_);
+  Run({"git", "push", "-q", "origin", "main"}, work_);
+  std::string id = Run({"git", "rev-parse", "HEAD"}, work_);
+  while (!id.empty() && id.back() == '\n') id.pop_back();
+  return id;
+}
+
+void AgentHarness::StartAgent(const std::vector<std::string>& extra_args) {
+  std::vector<std::string> argv = {KEELSON_BINARY, "agent", "--config", config_path_};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  agent_ = std::make_unique<BackgroundProcess>(argv, dir_.path() + "/agent.log");
+}
+
+void AgentHarness::KillAgent() {
+  if (agent_) agent_->Kill();
+  agent_.reset();
+}
+
+void AgentHarness::StopAgent() {
+  if (agent_) agent_->Stop();
+  agent_.reset();
+}
+
+std::string AgentHarness::AgentLog() const {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir_.path() + "/agent.log", ec)) return "";
+  return ReadFileOrDie(dir_.path() + "/agent.log");
+}
+
+ProcessResult AgentHarness::Kubectl(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {"kubectl", "--kubeconfig", kubeconfig_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProgram(argv, "", "", 60);
+}
+
+manifest::Node AgentHarness::Get(const std::string& kind, const std::string& ns, const std::string& name) const {
+  std::vector<std::string> args = {"get", kind, name, "-o", "json"};
+  if (!ns.empty()) args.insert(args.end(), {"-n", ns});
+  ProcessResult r = Kubectl(args);
+  if (r.exit_code != 0) return manifest::Node();
+  Result<manifest::Node> n = manifest::ParseJson(r.out, "kubectl");
+  return n.ok() ? std::move(n).value() : manifest::Node();
+}
+
+std::vector<std::string> AgentHarness::SandboxRequests() const {
+  ProcessResult r = Kubectl({"get", "--raw", "/sandbox/requests"});
+  std::vector<std::string> out;
+  Result<manifest::Node> n = manifest::ParseJson(r.out, "requests");
+  if (!n.ok() || n->Find("items") == nullptr) return out;
+  for (const manifest::Node& item : n->Find("items")->items()) {
+    out.push_back(item.GetString("method") + " " + item.GetString("path"));
+  }
+  return out;
+}
+
+ProcessResult AgentHarness::Keelson(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {KEELSON_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProgram(argv, "", "", 60);
+}
+
+}  // namespace keelson::testing

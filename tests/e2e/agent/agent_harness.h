@@ -1,0 +1,74 @@
+// Everything an end-to-end test of the agent needs, for real: a sandbox API
+// server, a Git repository served by `git daemon` with commits signed by
+// ssh-keygen keys, and the keelson agent as a separate process.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "renderers/manifest/node.h"
+#include "tests/testing/background_process.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/unit/agent/source/servers.h"
+
+namespace keelson::testing {
+
+struct AgentHarnessOptions {
+  std::string rollout_delay = "200ms";
+  std::string fail_images = "broken*";
+};
+
+class AgentHarness {
+ public:
+  explicit AgentHarness(AgentHarnessOptions options = {});
+  ~AgentHarness();
+
+  bool ok() const { return ok_; }
+  const std::string& error() const { return error_; }
+
+  // Writes (or, with an empty value, deletes) files in the work tree,
+  // commits them signed by `signer` ("alice" is allowed, "mallory" is not,
+  // "" leaves the commit unsigned) and pushes. Returns the commit id.
+  std::string Commit(const std::map<std::string, std::string>& files, const std::string& message,
+                     const std::string& signer = "alice");
+
+  // Starts `keelson agent` with the generated config (stderr in agent.log).
+  void StartAgent(const std::vector<std::string>& extra_args = {});
+  // SIGKILL, as a crash would.
+  void KillAgent();
+  void StopAgent();
+  std::string AgentLog() const;
+
+  ProcessResult Kubectl(const std::vector<std::string>& args) const;
+  // The object as JSON-parsed Node, or a null node when it does not exist.
+  manifest::Node Get(const std::string& kind, const std::string& ns, const std::string& name) const;
+  // "METHOD path" of every request the sandbox served, in order.
+  std::vector<std::string> SandboxRequests() const;
+  ProcessResult Keelson(const std::vector<std::string>& args) const;
+
+  const std::string& config_path() const { return config_path_; }
+  const std::string& dir() const { return dir_.path(); }
+
+ private:
+  std::string Run(const std::vector<std::string>& argv, const std::string& cwd);
+
+  TempDir dir_;
+  bool ok_ = false;
+  std::string error_;
+  std::unique_ptr<BackgroundProcess> sandbox_;
+  std::unique_ptr<source::testing::GitDaemon> daemon_;
+  std::unique_ptr<BackgroundProcess> agent_;
+  std::string kubeconfig_;
+  std::string work_;
+  std::string config_path_;
+};
+
+// Polls `condition` until it holds or `timeout` passes.
+bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+}  // namespace keelson::testing

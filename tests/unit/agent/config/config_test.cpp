@@ -1,0 +1,156 @@
+#include <gtest/gtest.h>
+
+#include "agent/config/agent_config.h"
+#include "agent/config/environment.h"
+#include "agent/config/fields.h"
+
+namespace keelson::config {
+namespace {
+
+const char* kConfig = R"(apiVersion: keelson.dev/v1alpha1
+kind: AgentConfig
+environment: prod
+cluster:
+  kubeconfig: /etc/keelson/kubeconfig
+  qps: 20
+stateDir: /var/lib/keelson
+sources:
+- name: platform
+  url: ssh://git@git.example.com/platform.git
+  ref: refs/heads/main
+  interval: 2m
+  auth:
+    sshKeyFile: /etc/keelson/id_ed25519
+    knownHostsFile: /etc/keelson/known_hosts
+  trust:
+    allowedSigners: /etc/keelson/allowed_signers
+declaration:
+  source: platform
+  path: clusters/prod/keelson.yaml
+)";
+
+TEST(AgentConfig, ParsesWithDefaults) {
+  Result<AgentConfig> c = ParseAgentConfig(kConfig, "agent.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->environment, "prod");
+  EXPECT_EQ(c->cluster.qps, 20);
+  EXPECT_EQ(c->cluster.burst, 100);
+  ASSERT_EQ(c->sources.size(), 1u);
+  EXPECT_EQ(c->sources[0].interval, std::chrono::minutes(2));
+  EXPECT_EQ(c->sources[0].trust.mode, "every-commit");
+  EXPECT_EQ(c->audit.branch, "keelson/audit/prod");
+  EXPECT_EQ(c->listen, "127.0.0.1:9440");
+}
+
+TEST(AgentConfig, UnknownFieldNamesFileLineAndPath) {
+  std::string text = kConfig;
+  text.replace(text.find("  interval: 2m"), 14, "  intervall: 2m");
+  Result<AgentConfig> c = ParseAgentConfig(text, "agent.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().where.field, "sources[0].intervall");
+  EXPECT_EQ(c.error().where.line, 12);
+  EXPECT_NE(c.error().ToString().find("agent.yaml:12:3: sources[0].intervall: unknown field"), std::string::npos)
+      << c.error().ToString();
+}
+
+TEST(AgentConfig, SshNeedsKnownHostsAndTrustIsRequired) {
+  std::string no_hosts = kConfig;
+  no_hosts.erase(no_hosts.find("    knownHostsFile"), std::string("    knownHostsFile: /etc/keelson/known_hosts\n").size());
+  Result<AgentConfig> c = ParseAgentConfig(no_hosts, "a.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("known_hosts"), std::string::npos);
+
+  std::string no_trust = kConfig;
+  no_trust.erase(no_trust.find("  trust:"), std::string("  trust:\n    allowedSigners: /etc/keelson/allowed_signers\n").size());
+  c = ParseAgentConfig(no_trust, "a.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().where.field, "sources[0].trust");
+}
+
+TEST(AgentConfig, BadValuesAreRejectedPerField) {
+  std::string bad = kConfig;
+  bad.replace(bad.find("interval: 2m"), 12, "interval: 2 minutes");
+  Result<AgentConfig> c = ParseAgentConfig(bad, "a.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().where.field, "sources[0].interval");
+  std::string wrong_source = kConfig;
+  wrong_source.replace(wrong_source.find("source: platform"), 16, "source: other");
+  c = ParseAgentConfig(wrong_source, "a.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().where.field, "declaration.source");
+}
+
+TEST(Duration, ParsesGoStyle) {
+  EXPECT_EQ(*ParseDuration("90s"), std::chrono::seconds(90));
+  EXPECT_EQ(*ParseDuration("1h30m"), std::chrono::minutes(90));
+  EXPECT_EQ(*ParseDuration("250ms"), std::chrono::milliseconds(250));
+  EXPECT_FALSE(ParseDuration("10").ok());
+  EXPECT_FALSE(ParseDuration("1d").ok());
+}
+
+const char* kEnvironment = R"(apiVersion: keelson.dev/v1alpha1
+kind: Environment
+metadata:
+  name: prod
+spec:
+  promotion:
+    after: staging
+  units:
+  - name: infra
+    path: infra
+  - name: web
+    path: apps/web/overlays/prod
+    dependsOn: [infra]
+    drift: correct
+    healthTimeout: 90s
+  - name: metrics
+    renderer: helm
+    path: charts/metrics
+    values: [values/prod.yaml]
+)";
+
+TEST(Environment, ParsesUnits) {
+  Result<EnvironmentSpec> env = ParseEnvironment(kEnvironment, "keelson.yaml", "platform");
+  ASSERT_TRUE(env.ok()) << env.error().ToString();
+  EXPECT_EQ(env->name, "prod");
+  EXPECT_EQ(env->promote_after, "staging");
+  ASSERT_EQ(env->units.size(), 3u);
+  const UnitSpec* web = env->FindUnit("web");
+  ASSERT_NE(web, nullptr);
+  EXPECT_EQ(web->source, "platform");
+  EXPECT_EQ(web->drift, DriftMode::kCorrect);
+  EXPECT_EQ(web->health_timeout, std::chrono::seconds(90));
+  EXPECT_EQ(web->depends_on, std::vector<std::string>{"infra"});
+  EXPECT_EQ(env->FindUnit("metrics")->renderer, RendererKind::kHelm);
+  EXPECT_EQ(env->FindUnit("metrics")->release, "metrics");
+}
+
+TEST(Environment, RejectsUnknownDependencyAndEscapingPath) {
+  std::string text = kEnvironment;
+  text.replace(text.find("[infra]"), 7, "[infrastructure]");
+  Result<EnvironmentSpec> env = ParseEnvironment(text, "keelson.yaml", "platform");
+  ASSERT_FALSE(env.ok());
+  EXPECT_NE(env.error().message.find("\"infrastructure\" is not declared"), std::string::npos);
+
+  text = kEnvironment;
+  text.replace(text.find("path: infra"), 11, "path: ../../etc");
+  env = ParseEnvironment(text, "keelson.yaml", "platform");
+  ASSERT_FALSE(env.ok());
+  EXPECT_EQ(env.error().where.field, "spec.units[0].path");
+  EXPECT_EQ(env.error().code, ErrorCode::kInvalidInput);
+}
+
+TEST(Environment, DuplicateUnitAndBadEnum) {
+  std::string text = kEnvironment;
+  text.replace(text.find("name: web"), 9, "name: infra");
+  EXPECT_FALSE(ParseEnvironment(text, "k.yaml", "p").ok());
+  text = kEnvironment;
+  text.replace(text.find("drift: correct"), 14, "drift: fix");
+  Result<EnvironmentSpec> env = ParseEnvironment(text, "k.yaml", "p");
+  ASSERT_FALSE(env.ok());
+  EXPECT_EQ(env.error().where.field, "spec.units[1].drift");
+  EXPECT_EQ(env.error().where.line, 14);
+}
+
+}  // namespace
+}  // namespace keelson::config

@@ -1,0 +1,161 @@
+// Fetches over every transport against real servers on loopback ports:
+// file://, git:// (git daemon, in mirror_test), https:// (nginx + fcgiwrap +
+// git-http-backend with a throwaway CA) and ssh:// (OpenSSH's sshd).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "agent/source/git_repository.h"
+#include "agent/source/mirror.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/unit/agent/source/fake_clock.h"
+#include "tests/unit/agent/source/git_fixture.h"
+#include "tests/unit/agent/source/servers.h"
+
+namespace keelson::source {
+namespace {
+
+using testing::CommitFile;
+using testing::Git;
+
+class TransportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    repos_ = dir_.path() + "/repos";
+    upstream_ = repos_ + "/app.git";
+    std::filesystem::create_directories(upstream_);
+    work_ = dir_.path() + "/work";
+    std::filesystem::create_directories(work_);
+    testing::InitRepo(work_);
+    head_ = CommitFile(work_, "deploy.yaml", "replicas: 1\n", "first");
+    Git(dir_.path(), {"init", "-q", "--bare", upstream_});
+    Git(work_, {"push", "-q", upstream_, "main"});
+  }
+
+  std::string Push() {
+    std::string id = CommitFile(work_, "deploy.yaml", "replicas: " + std::to_string(++pushes_ + 1) + "\n", "more");
+    Git(work_, {"push", "-q", upstream_, "main"});
+    return id;
+  }
+
+  SourceSpec Spec(const std::string& url, const std::string& name) {
+    SourceSpec spec;
+    spec.name = name;
+    spec.url = url;
+    spec.track = {Tracking::Kind::kBranch, "main"};
+    spec.timeout = std::chrono::seconds(30);
+    spec.max_attempts = 1;
+    return spec;
+  }
+
+  keelson::testing::TempDir dir_;
+  std::string repos_, upstream_, work_, head_;
+  int pushes_ = 0;
+  FakeClock clock_;
+};
+
+TEST_F(TransportTest, LibraryIsBuiltWithHttpsAndSsh) {
+  GitRepository::Features f = GitRepository::LibraryFeatures();
+  EXPECT_TRUE(f.https);
+  EXPECT_TRUE(f.ssh);
+}
+
+TEST_F(TransportTest, FetchesOverFileUrls) {
+  Mirror mirror(Spec("file://" + upstream_, "file"), dir_.path() + "/state", clock_);
+  Result<SyncResult> synced = mirror.Sync();
+  ASSERT_TRUE(synced.ok()) << synced.error().ToString();
+  EXPECT_EQ(synced->revision, head_);
+}
+
+TEST_F(TransportTest, FetchesOverHttpsWithAPrivateCaAndBasicAuth) {
+  testing::HttpsGitServer server(repos_);
+  ASSERT_TRUE(server.ok()) << server.why_not();
+  SourceSpec spec = Spec(server.Url("app.git"), "https");
+  spec.https_user = "keelson";
+  spec.https_password = "s3cret";
+  spec.ca_file = server.ca_file();
+  Mirror mirror(spec, dir_.path() + "/state", clock_);
+  Result<SyncResult> synced = mirror.Sync();
+  ASSERT_TRUE(synced.ok()) << synced.error().ToString() << "\n" << server.log();
+  EXPECT_EQ(synced->revision, head_);
+  std::string second = Push();
+  synced = mirror.Sync();
+  ASSERT_TRUE(synced.ok()) << synced.error().ToString();
+  EXPECT_EQ(synced->revision, second);
+  EXPECT_EQ(synced->changes[0].kind, RefChangeKind::kFastForward);
+  EXPECT_EQ(synced->stats.received_objects, 3u);
+}
+
+TEST_F(TransportTest, RefusesHttpsServersItCannotTrust) {
+  testing::HttpsGitServer server(repos_);
+  ASSERT_TRUE(server.ok()) << server.why_not();
+  struct Case {
+    std::string name, ca_file, password;
+    ErrorCode code;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {"system-store", "", "s3cret", ErrorCode::kAccessDenied, "not trusted by the system store"},
+      {"wrong-ca", server.other_ca_file(), "s3cret", ErrorCode::kAccessDenied, "not trusted by"},
+      {"wrong-password", server.ca_file(), "wrong", ErrorCode::kAccessDenied, "authentication failed"},
+  };
+  for (const Case& c : cases) {
+    SourceSpec spec = Spec(server.Url("app.git"), c.name);
+    spec.https_user = "keelson";
+    spec.https_password = c.password;
+    spec.ca_file = c.ca_file;
+    spec.max_attempts = 3;
+    Mirror mirror(spec, dir_.path() + "/state", clock_);
+    Result<SyncResult> refused = mirror.Sync();
+    ASSERT_FALSE(refused.ok()) << c.name;
+    EXPECT_EQ(refused.error().code, c.code) << c.name << ": " << refused.error().ToString();
+    EXPECT_NE(refused.error().message.find(c.message), std::string::npos) << c.name << ": " << refused.error().message;
+    EXPECT_EQ(refused.error().message.find("s3cret"), std::string::npos);
+    EXPECT_FALSE(mirror.Current().ok()) << c.name;  // nothing was mirrored
+  }
+  EXPECT_TRUE(clock_.sleeps().empty());  // trust and auth failures are not retried
+}
+
+TEST_F(TransportTest, FetchesOverSshCheckingTheHostKey) {
+  testing::SshGitServer server;
+  ASSERT_TRUE(server.ok()) << server.why_not();
+  SourceSpec spec = Spec(server.Url(upstream_), "ssh");
+  spec.ssh_private_key_file = server.private_key();
+  spec.known_hosts_file = server.known_hosts();
+  Mirror mirror(spec, dir_.path() + "/state", clock_);
+  Result<SyncResult> synced = mirror.Sync();
+  ASSERT_TRUE(synced.ok()) << synced.error().ToString() << "\n" << server.log();
+  EXPECT_EQ(synced->revision, head_);
+  std::string second = Push();
+  synced = mirror.Sync();
+  ASSERT_TRUE(synced.ok()) << synced.error().ToString();
+  EXPECT_EQ(synced->revision, second);
+}
+
+TEST_F(TransportTest, RefusesSshHostsWhoseKeyIsUnknownOrDifferent) {
+  testing::SshGitServer server;
+  ASSERT_TRUE(server.ok()) << server.why_not();
+  keelson::testing::TempDir extra;
+  std::string empty_known_hosts = extra.Write("known_hosts", "# nobody\n");
+  struct Case {
+    std::string name, known_hosts;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{{"changed", server.wrong_known_hosts(), "does not match known_hosts"},
+                                         {"unknown", empty_known_hosts, "is not in known_hosts"}}) {
+    SourceSpec spec = Spec(server.Url(upstream_), c.name);
+    spec.ssh_private_key_file = server.private_key();
+    spec.known_hosts_file = c.known_hosts;
+    spec.max_attempts = 3;
+    Mirror mirror(spec, dir_.path() + "/state", clock_);
+    Result<SyncResult> refused = mirror.Sync();
+    ASSERT_FALSE(refused.ok()) << c.name;
+    EXPECT_EQ(refused.error().code, ErrorCode::kAccessDenied) << refused.error().ToString();
+    EXPECT_NE(refused.error().message.find(c.message), std::string::npos) << refused.error().message;
+    EXPECT_FALSE(mirror.Current().ok());
+  }
+  EXPECT_TRUE(clock_.sleeps().empty());
+}
+
+}  // namespace
+}  // namespace keelson::source
