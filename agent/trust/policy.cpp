@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "agent/trust/encoding.h"
 #include "agent/trust/sshsig.h"
 #include "renderers/manifest/yaml.h"
 
@@ -141,13 +142,19 @@ SignatureCheck SignatureVerifier::Verify(const SignedObject& object, std::int64_
         check.reason = "no allowed signers file is configured for SSH signatures";
         return check;
       }
-      if (Status s = VerifySshSignature(*sig, object.payload, "git"); !s) {
-        check.reason = s.error().message;
+      // The cheap checks come first, so a signature by a key nobody trusts
+      // costs no public-key operation.
+      if (sig->name_space != "git") {
+        check.reason = "SSH signature is for namespace \"" + sig->name_space + "\", expected \"git\"";
         return check;
       }
       Result<const AllowedSigner*> signer = material_.ssh->Find(sig->key, "git", timestamp, identity_hint);
       if (!signer.ok()) {
         check.reason = signer.error().message;
+        return check;
+      }
+      if (Status s = VerifySshSignature(*sig, object.payload, "git"); !s) {
+        check.reason = s.error().message;
         return check;
       }
       const AllowedSigner& line = **signer;
@@ -168,6 +175,9 @@ SignatureCheck SignatureVerifier::Verify(const SignedObject& object, std::int64_
         check.reason = sig.error().message;
         return check;
       }
+      // Until a key is found, the issuer the signature names is all we know.
+      check.fingerprint = HexEncode(!sig->issuer_fingerprint.empty() ? sig->issuer_fingerprint : sig->issuer_key_id,
+                                    true);
       if (!material_.openpgp) {
         check.reason = "no OpenPGP keyring is configured";
         return check;
@@ -386,7 +396,11 @@ void ApplyPolicy(TrustReport& report, const SignatureCheck& check, const TrustPo
   std::vector<std::string> identities = check.identities;
   // A forge's web-flow key counts only where the policy names it.
   for (const WebFlowKey& w : policy.web_flow) {
-    if (NormalizeIdentity(w.fingerprint) != NormalizeIdentity(check.fingerprint)) continue;
+    // The signing key's fingerprint, or (OpenPGP) its primary key's.
+    const std::string wanted = NormalizeIdentity(w.fingerprint);
+    bool named = false;
+    for (const std::string& id : check.identities) named = named || NormalizeIdentity(id) == wanted;
+    if (!named) continue;
     if (w.merges_only && parent_count < 2) {
       report.passed = false;
       report.reason = "signed by web-flow key \"" + w.name + "\", which the policy allows only on merge commits";

@@ -77,7 +77,7 @@ struct PathRule {
 
 struct WebFlowKey {
   std::string name;         // "github"; the signer shows as web-flow:github
-  std::string fingerprint;  // the forge key's fingerprint
+  std::string fingerprint;  // the forge key's fingerprint (OpenPGP: primary key or signing subkey)
   bool merges_only = true;  // accept it only on commits with two or more parents
 };
 

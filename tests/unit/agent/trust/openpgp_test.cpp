@@ -89,6 +89,18 @@ TEST_F(OpenPgpTest, RejectsAnExpiredKey) {
   EXPECT_FALSE(lab_.GitVerifyCommit(commit, ""));
 }
 
+TEST_F(OpenPgpTest, RejectsASignatureOlderThanItsKey) {
+  std::string fpr = lab_.MakePgpKey("New <new@example.com>", "ed25519");
+  std::string early = lab_.Write("gpg-early", "#!/bin/sh\nexec gpg --ignore-time-conflict --faked-system-time "
+                                              "20200101T000000 \"$@\"\n");
+  lab_.Run({"chmod", "+x", early});
+  std::string commit = lab_.Commit({"openpgp", fpr, early}, "f.txt", "x", "m");
+  SignatureCheck check = Check(commit);
+  EXPECT_FALSE(check.valid);
+  EXPECT_NE(check.reason.find("before key " + fpr + " existed"), std::string::npos) << check.reason;
+  EXPECT_FALSE(lab_.GitVerifyCommit(commit, ""));
+}
+
 TEST_F(OpenPgpTest, RejectsARevokedKey) {
   std::string fpr = lab_.MakePgpKey("Gone <gone@example.com>", "ed25519");
   std::string commit = lab_.Commit({"openpgp", fpr, ""}, "f.txt", "x", "m");
