@@ -83,6 +83,16 @@ Result<git_oid> ParseOid(const std::string& id) {
   return oid;
 }
 
+// An in-memory remote for `url`. url.<base>.insteadOf rewriting is skipped:
+// the audit remote is exactly what the configuration names (and libgit2
+// 1.5 leaks a regex match buffer on that path).
+int CreateRemote(git_remote** out, git_repository* repo, const std::string& url) {
+  git_remote_create_options options = GIT_REMOTE_CREATE_OPTIONS_INIT;
+  options.repository = repo;
+  options.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+  return git_remote_create_with_opts(out, url.c_str(), &options);
+}
+
 std::string BranchRef(std::string_view branch) { return "refs/heads/" + std::string(branch); }
 
 Status CheckBranchName(std::string_view branch) {
@@ -368,7 +378,7 @@ Status AuditRepository::UpdateBranch(std::string_view branch, const std::string&
 Status AuditRepository::Push(const std::string& url, std::string_view branch) {
   if (Status s = CheckBranchName(branch); !s) return s;
   RemotePtr remote;
-  if (int rc = git_remote_create_anonymous(remote.out(), repo_, url.c_str()); rc != 0) {
+  if (int rc = CreateRemote(remote.out(), repo_, url); rc != 0) {
     return GitError(rc, "bad audit remote URL " + url, ErrorCode::kInvalidInput);
   }
   PushReport report;
@@ -401,7 +411,7 @@ Status AuditRepository::FetchMissingBranch(const std::string& url, std::string_v
   if (!tip.ok()) return std::move(tip).error();
   if (tip->has_value()) return Status::Ok();
   RemotePtr remote;
-  if (int rc = git_remote_create_anonymous(remote.out(), repo_, url.c_str()); rc != 0) {
+  if (int rc = CreateRemote(remote.out(), repo_, url); rc != 0) {
     return GitError(rc, "bad audit remote URL " + url, ErrorCode::kInvalidInput);
   }
   std::string staging = "refs/keelson/fetched/" + std::string(branch);

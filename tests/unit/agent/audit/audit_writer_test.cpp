@@ -15,6 +15,14 @@
 #include "tests/testing/subprocess.h"
 #include "tests/unit/agent/audit/audit_test_support.h"
 
+// libgit2 1.5 leaks its socket stream (about 200 bytes) each time a git://
+// connection is refused; exactly one leak per failed push in the outage
+// test below. Suppressed by that libgit2 entry point only, so leaks of our
+// own libgit2 objects are still reported. libgit2 has no frame pointers, so
+// matching its entry point needs the slow unwinder.
+extern "C" const char* __lsan_default_suppressions() { return "leak:git_remote_connect_ext\n"; }
+extern "C" const char* __asan_default_options() { return "fast_unwind_on_malloc=0"; }
+
 namespace keelson::audit {
 namespace {
 
