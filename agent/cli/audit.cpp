@@ -136,18 +136,22 @@ int RunLog(const Invocation& inv, const AuditFlags& flags) {
     TrailEntry entry;
   };
   std::vector<Row> rows;
+  std::vector<std::string> unreadable;
   for (const std::string& branch : *branches) {
-    Result<std::vector<TrailEntry>> entries = audit::ReadTrail(*repo, branch);
-    if (!entries.ok()) {
-      Error e = std::move(entries).error();
-      e.message = branch + ": " + e.message;
-      return Fail(inv, e, ExitFor(e));
-    }
-    for (TrailEntry& e : *entries) {
-      Result<std::chrono::system_clock::time_point> t = audit::ParseTime(e.record.time);
+    Result<std::vector<std::string>> commits = audit::BranchCommits(*repo, branch);
+    if (!commits.ok()) return Fail(inv, commits.error(), kExitUsage);
+    for (const std::string& commit : *commits) {
+      // Show what can be read; a commit that is not a record is listed so
+      // the reader sees where the trail was disturbed.
+      Result<TrailEntry> e = audit::ReadEntry(*repo, commit);
+      if (!e.ok()) {
+        unreadable.push_back(branch + " " + commit.substr(0, 12) + ": " + e.error().ToString());
+        continue;
+      }
+      Result<std::chrono::system_clock::time_point> t = audit::ParseTime(e->record.time);
       if (!t.ok()) continue;  // validated on read; cannot happen
       if (since && *t < *since) continue;
-      rows.push_back({*t, std::move(e)});
+      rows.push_back({*t, std::move(*e)});
     }
   }
   std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
@@ -179,6 +183,10 @@ int RunLog(const Invocation& inv, const AuditFlags& flags) {
     }
     inv.out << out << "\n";
   }
+  for (const std::string& u : unreadable) {
+    inv.err << "keelson: warning: not an audit record: " << u << "\n";
+  }
+  if (!unreadable.empty()) inv.err << "keelson: run `keelson audit verify` to check the trail\n";
   return kExitOk;
 }
 

@@ -114,6 +114,11 @@ TEST_F(AuditCliTest, VerifyPassesThenNamesTheFirstEditedRecord) {
             0);
   ASSERT_EQ(RunProgram({"git", "-C", clone, "push", "-q", "-f", "origin", "keelson/audit/prod"}).exit_code, 0);
 
+  ProcessResult log = Keelson({"audit", "log", "--repo", repo_, "--env", "prod"});
+  EXPECT_EQ(log.exit_code, 0);
+  EXPECT_NE(log.err.find("not an audit record: keelson/audit/prod"), std::string::npos) << log.err;
+  EXPECT_NE(log.out.find("agent stopped"), std::string::npos);
+
   ProcessResult bad = Keelson({"audit", "verify", "--repo", repo_, "--allowed-signers", allowed_, "--env", "prod"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("record seq 4"), std::string::npos) << bad.err;

@@ -130,6 +130,23 @@ TEST(AuditWriter, ReopenContinuesTheSequence) {
   }
 }
 
+TEST(AuditWriter, JournalStaysShortOnceRecordsAreCommitted) {
+  TempDir dir;
+  AgentKey key = MakeAgentKey(dir, "agent");
+  {
+    auto w = AuditWriter::Open(Options(dir, key));
+    ASSERT_TRUE(w.ok());
+    for (int i = 0; i < 40; ++i) ASSERT_TRUE((*w)->Append(AgentStopped{"n" + std::to_string(i)}).ok());
+  }
+  std::string journal = keelson::testing::ReadFileOrDie(dir.path() + "/state/audit/prod/journal.jsonl");
+  EXPECT_LE(std::count(journal.begin(), journal.end(), '\n'), 33);
+  auto w = AuditWriter::Open(Options(dir, key));
+  ASSERT_TRUE(w.ok()) << w.error().ToString();
+  Result<Record> next = (*w)->Append(AgentStopped{"after"});
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->seq, 41u);
+}
+
 // The child process writes three records and is killed with SIGKILL at
 // `point` of the third; the parent then reopens and checks the branch.
 void CrashAt(const std::string& point) {

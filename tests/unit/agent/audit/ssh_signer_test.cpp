@@ -41,7 +41,7 @@ TEST(SshSigner, ReadsSshKeygenKeyAndMatchesItsPublicKey) {
   EXPECT_NE(fp.out.find(signer->Fingerprint()), std::string::npos) << fp.out;
 }
 
-TEST(SshSigner, SsshKeygenVerifiesOurSignature) {
+TEST(SshSigner, SshKeygenVerifiesOurSignature) {
   TempDir dir;
   std::string key = MakeKey(dir, "agent");
   Result<SshSigner> signer = SshSigner::FromPrivateKeyFile(key);
