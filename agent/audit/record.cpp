@@ -578,6 +578,8 @@ Result<Record> RecordFromJson(const json& j, const std::string& where) {
     r.body = BodyFromJson(kind, *data);
   } catch (const SchemaError& e) {
     return MakeError(ErrorCode::kInvalidInput, e.message, Location{where, 0, 0, e.field});
+  } catch (const json::exception& e) {
+    return MakeError(ErrorCode::kInvalidInput, e.what(), Location{where, 0, 0, ""});
   }
   if (Status s = Validate(r); !s) return std::move(s).error().InFile(where);
   return r;
@@ -593,7 +595,8 @@ Result<Record> ParseRecord(std::string_view text, const std::string& where) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error for bad syntax, out_of_range for numbers like 6e338.
     return MakeError(ErrorCode::kInvalidInput, std::string("not valid JSON: ") + e.what(), Location{where, 0, 0, ""});
   }
   return RecordFromJson(j, where);
