@@ -48,6 +48,10 @@ Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(AuditWriterOptions option
   if (options.branch.empty()) options.branch = DefaultAuditBranch(options.environment);
   if (options.committer_email.empty()) options.committer_email = "keelson@" + options.agent_name;
   if (!options.clock) options.clock = [] { return std::chrono::system_clock::now(); };
+  if (!options.remote_url.empty()) {
+    // Refuse an unusable remote now rather than at every push.
+    if (Status s = AuditRepository::CheckRemote(options.remote_url); !s) return std::move(s).error();
+  }
   if (options.state_dir.empty() || options.repository.empty()) {
     return MakeError(ErrorCode::kInvalidInput, "the audit writer needs a state directory and a repository");
   }

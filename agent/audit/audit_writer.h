@@ -49,7 +49,8 @@ struct AuditWriterOptions {
   std::string environment;
   // Defaults to DefaultAuditBranch(environment).
   std::string branch;
-  // Remote to push to (file://, git://, ssh://, https://); "" disables push.
+  // Remote to push to (file://, git://, http:// or https://; SSH remotes
+  // are refused until host keys can be checked); "" disables push.
   std::string remote_url;
   // The record's "agent" field and the committer name; default "keelson".
   std::string agent_name = "keelson";

@@ -260,6 +260,19 @@ TEST(AuditWriter, PushesToFileRemoteAndNeverForcesOverForeignCommits) {
   EXPECT_TRUE((*w)->PushDue(now + std::chrono::milliseconds(11)));
 }
 
+TEST(AuditWriter, RefusesRemotesItCannotAuthenticate) {
+  TempDir dir;
+  AgentKey key = MakeAgentKey(dir, "agent");
+  for (std::string url : {"ssh://git@example.com/audit.git", "git@example.com:audit.git", "ftp://x/y"}) {
+    AuditWriterOptions o = Options(dir, key);
+    o.remote_url = url;
+    auto w = AuditWriter::Open(o);
+    ASSERT_FALSE(w.ok()) << url;
+    EXPECT_EQ(w.error().code, ErrorCode::kInvalidInput);
+    EXPECT_NE(w.error().message.find(url), std::string::npos);
+  }
+}
+
 TEST(AuditWriter, FreshAgentContinuesTheTrailFromTheRemote) {
   TempDir dir;
   AgentKey key = MakeAgentKey(dir, "agent");
