@@ -27,14 +27,14 @@ namespace keelson::audit {
 struct CommitIdentity {
   std::string name;
   std::string email;
-  std::int64_t time = 0;     // seconds since the epoch
-  int offset_minutes = 0;    // time zone offset
+  std::int64_t time = 0;   // seconds since the epoch
+  int offset_minutes = 0;  // time zone offset
 };
 
 struct RepoCommit {
   std::string id;
   std::vector<std::string> parents;
-  std::string message;         // full message, subject and body
+  std::string message;  // full message, subject and body
   std::string author_name;
   std::string author_email;
   std::int64_t time = 0;       // committer time, seconds since the epoch

@@ -52,12 +52,18 @@ std::optional<std::string> ParseFlags(const std::vector<std::string>& args, std:
     } else {
       return name + " needs a value";
     }
-    if (name == "--repo") flags->repo = value;
-    else if (name == "--env") flags->env = value;
-    else if (name == "--branch") flags->branch = value;
-    else if (name == "--since") flags->since = value;
-    else if (name == "--allowed-signers") flags->allowed_signers = value;
-    else if (name == "--seq") flags->seq = value;
+    if (name == "--repo")
+      flags->repo = value;
+    else if (name == "--env")
+      flags->env = value;
+    else if (name == "--branch")
+      flags->branch = value;
+    else if (name == "--since")
+      flags->since = value;
+    else if (name == "--allowed-signers")
+      flags->allowed_signers = value;
+    else if (name == "--seq")
+      flags->seq = value;
   }
   if (!flags->env.empty() && !flags->branch.empty()) return "give --env or --branch, not both";
   return std::nullopt;
@@ -71,8 +77,10 @@ Result<std::vector<std::string>> SelectBranches(const AuditRepository& repo, con
   Result<std::vector<std::string>> all = repo.Branches(kBranchPrefix);
   if (!all.ok()) return std::move(all).error();
   if (all->empty()) {
-    return MakeError(ErrorCode::kNotFound, "no keelson/audit/* branches in " + flags.repo +
-                                               "; fetch them first (git fetch origin 'refs/heads/keelson/audit/*:refs/heads/keelson/audit/*')");
+    return MakeError(
+        ErrorCode::kNotFound,
+        "no keelson/audit/* branches in " + flags.repo +
+            "; fetch them first (git fetch origin 'refs/heads/keelson/audit/*:refs/heads/keelson/audit/*')");
   }
   return all;
 }
@@ -85,11 +93,16 @@ Result<std::chrono::system_clock::time_point> ParseSince(const std::string& text
       text.size() <= 10) {
     long long n = std::stoll(text.substr(0, text.size() - 1));
     switch (text.back()) {
-      case 's': return now - std::chrono::seconds(n);
-      case 'm': return now - std::chrono::minutes(n);
-      case 'h': return now - std::chrono::hours(n);
-      case 'd': return now - std::chrono::hours(24 * n);
-      default: break;
+      case 's':
+        return now - std::chrono::seconds(n);
+      case 'm':
+        return now - std::chrono::minutes(n);
+      case 'h':
+        return now - std::chrono::hours(n);
+      case 'd':
+        return now - std::chrono::hours(24 * n);
+      default:
+        break;
     }
   }
   if (text.size() == 10) return audit::ParseTime(text + "T00:00:00Z");
@@ -204,7 +217,8 @@ int RunShow(const Invocation& inv, const AuditFlags& flags) {
     for (const TrailEntry& e : *entries) {
       if (std::to_string(e.record.seq) == flags.seq) commit = e.commit;
     }
-    if (commit.empty()) return Fail(inv, MakeError(ErrorCode::kNotFound, "no record seq " + flags.seq + " on " + branch), kExitUsage);
+    if (commit.empty())
+      return Fail(inv, MakeError(ErrorCode::kNotFound, "no record seq " + flags.seq + " on " + branch), kExitUsage);
   } else {
     if (flags.positional.size() != 1) return UsageError(inv, "audit show needs one REV; see `keelson help audit`");
     Result<std::string> resolved = repo->ResolveCommit(flags.positional[0]);

@@ -20,8 +20,12 @@
 // test below. Suppressed by that libgit2 entry point only, so leaks of our
 // own libgit2 objects are still reported. libgit2 has no frame pointers, so
 // matching its entry point needs the slow unwinder.
-extern "C" const char* __lsan_default_suppressions() { return "leak:git_remote_connect_ext\n"; }
-extern "C" const char* __asan_default_options() { return "fast_unwind_on_malloc=0"; }
+extern "C" const char* __lsan_default_suppressions() {  // NOLINT(bugprone-reserved-identifier): sanitizer hook
+  return "leak:git_remote_connect_ext\n";
+}
+extern "C" const char* __asan_default_options() {  // NOLINT(bugprone-reserved-identifier): sanitizer hook
+  return "fast_unwind_on_malloc=0";
+}
 
 namespace keelson::audit {
 namespace {
@@ -86,13 +90,13 @@ TEST(AuditWriter, ReconcileRecordsBecomeSignedCommitsThatGitVerifies) {
 
   std::string git_dir = dir.path() + "/audit.git";
   EXPECT_EQ(Subjects(git_dir, "keelson/audit/prod"),
-            (std::vector<std::string>{"prod: agent started (keelson 0.1.0 on node-1)", "prod: reconciling 0000000 (webhook)",
-                                      "prod: applied 0000000 by alice@example.com, 14 objects, healthy in 42s",
-                                      "prod: drift in 1 object (apps/v1/Deployment/prod/web)",
-                                      "prod: agent stopped (SIGTERM)"}));
+            (std::vector<std::string>{
+                "prod: agent started (keelson 0.1.0 on node-1)", "prod: reconciling 0000000 (webhook)",
+                "prod: applied 0000000 by alice@example.com, 14 objects, healthy in 42s",
+                "prod: drift in 1 object (apps/v1/Deployment/prod/web)", "prod: agent stopped (SIGTERM)"}));
   // The tree carries the record; the body carries the same text.
-  ProcessResult file = RunProgram({"git", "--git-dir", git_dir, "show",
-                                   "keelson/audit/prod:records/000000/00/000000000003.json"});
+  ProcessResult file =
+      RunProgram({"git", "--git-dir", git_dir, "show", "keelson/audit/prod:records/000000/00/000000000003.json"});
   EXPECT_EQ(file.out, PrettyJson(*finished));
   ProcessResult body = RunProgram({"git", "--git-dir", git_dir, "log", "-1", "--format=%b", "keelson/audit/prod~2"});
   EXPECT_EQ(body.out, PrettyJson(*finished) + "\n");
