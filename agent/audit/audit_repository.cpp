@@ -19,7 +19,7 @@ void InitLibgit2() {
 // code into our Error.
 Error GitError(int code, std::string what, ErrorCode category = ErrorCode::kInternal) {
   const git_error* e = git_error_last();
-  std::string message = what;
+  std::string message = std::move(what);
   if (e != nullptr && e->message != nullptr) message += ": " + std::string(e->message);
   if (code == GIT_ENOTFOUND) category = ErrorCode::kNotFound;
   return MakeError(category, std::move(message));
@@ -81,6 +81,33 @@ Result<git_oid> ParseOid(const std::string& id) {
     return MakeError(ErrorCode::kInvalidInput, "not a commit id: \"" + id.substr(0, 80) + "\"");
   }
   return oid;
+}
+
+// SSH remotes need credentials and a known_hosts check, which libgit2 1.5
+// does not do by itself (it would accept any host key); until the source
+// adapter's SSH support is shared, the audit remote refuses them.
+Status CheckRemoteUrl(const std::string& url) {
+  for (std::string_view scheme : {"file://", "git://", "https://", "http://"}) {
+    if (url.starts_with(scheme)) return Status::Ok();
+  }
+  bool ssh = url.starts_with("ssh://") || url.starts_with("git+ssh://") ||
+             (url.find(':') != std::string::npos && url.find("://") == std::string::npos);
+  return MakeError(ErrorCode::kInvalidInput,
+                   ssh ? "audit remote " + url +
+                             ": SSH remotes are not supported yet (no host key check); use https://, git:// or file://"
+                       : "audit remote " + url + ": expected a file://, git://, http:// or https:// URL");
+}
+
+// An in-memory remote for `url`. url.<base>.insteadOf rewriting is skipped:
+// the audit remote is exactly what the configuration names (and libgit2
+// 1.5 leaks a regex match buffer on that path).
+int CreateRemote(git_remote** out, git_repository* repo, const std::string& url) {
+  if (!CheckRemoteUrl(url).ok()) return -1;
+  git_remote_create_options options;
+  git_remote_create_options_init(&options, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+  options.repository = repo;
+  options.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+  return git_remote_create_with_opts(out, url.c_str(), &options);
 }
 
 std::string BranchRef(std::string_view branch) { return "refs/heads/" + std::string(branch); }
@@ -225,8 +252,10 @@ Result<std::string> AuditRepository::ReadFile(const std::string& commit_id, cons
   TreePtr tree;
   EntryPtr entry;
   BlobPtr blob;
-  if (int rc = git_commit_lookup(commit.out(), repo_, &*oid); rc != 0) return GitError(rc, "cannot read commit " + commit_id);
-  if (int rc = git_commit_tree(tree.out(), commit.get()); rc != 0) return GitError(rc, "cannot read tree of " + commit_id);
+  if (int rc = git_commit_lookup(commit.out(), repo_, &*oid); rc != 0)
+    return GitError(rc, "cannot read commit " + commit_id);
+  if (int rc = git_commit_tree(tree.out(), commit.get()); rc != 0)
+    return GitError(rc, "cannot read tree of " + commit_id);
   if (int rc = git_tree_entry_bypath(entry.out(), tree.get(), path.c_str()); rc != 0) {
     return GitError(rc, "no file " + path + " in commit " + commit_id);
   }
@@ -245,8 +274,10 @@ Result<std::vector<TreeChange>> AuditRepository::ChangesFromFirstParent(const st
   if (!oid.ok()) return std::move(oid).error();
   CommitPtr commit, parent;
   TreePtr tree, parent_tree;
-  if (int rc = git_commit_lookup(commit.out(), repo_, &*oid); rc != 0) return GitError(rc, "cannot read commit " + commit_id);
-  if (int rc = git_commit_tree(tree.out(), commit.get()); rc != 0) return GitError(rc, "cannot read tree of " + commit_id);
+  if (int rc = git_commit_lookup(commit.out(), repo_, &*oid); rc != 0)
+    return GitError(rc, "cannot read commit " + commit_id);
+  if (int rc = git_commit_tree(tree.out(), commit.get()); rc != 0)
+    return GitError(rc, "cannot read tree of " + commit_id);
   if (git_commit_parentcount(commit.get()) > 0) {
     if (int rc = git_commit_parent(parent.out(), commit.get(), 0); rc != 0) {
       return GitError(rc, "cannot read the parent of " + commit_id);
@@ -256,7 +287,8 @@ Result<std::vector<TreeChange>> AuditRepository::ChangesFromFirstParent(const st
     }
   }
   DiffPtr diff;
-  git_diff_options options = GIT_DIFF_OPTIONS_INIT;
+  git_diff_options options;
+  git_diff_options_init(&options, GIT_DIFF_OPTIONS_VERSION);
   options.flags |= GIT_DIFF_INCLUDE_TYPECHANGE;
   if (int rc = git_diff_tree_to_tree(diff.out(), repo_, parent_tree.get(), tree.get(), &options); rc != 0) {
     return GitError(rc, "cannot compare commit " + commit_id + " with its parent");
@@ -266,11 +298,20 @@ Result<std::vector<TreeChange>> AuditRepository::ChangesFromFirstParent(const st
     const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
     char status = '?';
     switch (d->status) {
-      case GIT_DELTA_ADDED: status = 'A'; break;
-      case GIT_DELTA_DELETED: status = 'D'; break;
-      case GIT_DELTA_MODIFIED: status = 'M'; break;
-      case GIT_DELTA_TYPECHANGE: status = 'T'; break;
-      default: break;
+      case GIT_DELTA_ADDED:
+        status = 'A';
+        break;
+      case GIT_DELTA_DELETED:
+        status = 'D';
+        break;
+      case GIT_DELTA_MODIFIED:
+        status = 'M';
+        break;
+      case GIT_DELTA_TYPECHANGE:
+        status = 'T';
+        break;
+      default:
+        break;
     }
     const char* path = d->new_file.path != nullptr ? d->new_file.path : d->old_file.path;
     changes.push_back({path, status});
@@ -293,7 +334,8 @@ Result<std::string> AuditRepository::WriteCommit(const std::string& parent_id, c
   } else {
     BuilderPtr builder;
     git_oid empty;
-    if (int rc = git_treebuilder_new(builder.out(), repo_, nullptr); rc != 0) return GitError(rc, "cannot build a tree");
+    if (int rc = git_treebuilder_new(builder.out(), repo_, nullptr); rc != 0)
+      return GitError(rc, "cannot build a tree");
     if (int rc = git_treebuilder_write(&empty, builder.get()); rc != 0) return GitError(rc, "cannot write a tree");
     if (int rc = git_tree_lookup(base.out(), repo_, &empty); rc != 0) return GitError(rc, "cannot read a tree");
   }
@@ -367,12 +409,14 @@ Status AuditRepository::UpdateBranch(std::string_view branch, const std::string&
 
 Status AuditRepository::Push(const std::string& url, std::string_view branch) {
   if (Status s = CheckBranchName(branch); !s) return s;
+  if (Status s = CheckRemoteUrl(url); !s) return s;
   RemotePtr remote;
-  if (int rc = git_remote_create_anonymous(remote.out(), repo_, url.c_str()); rc != 0) {
+  if (int rc = CreateRemote(remote.out(), repo_, url); rc != 0) {
     return GitError(rc, "bad audit remote URL " + url, ErrorCode::kInvalidInput);
   }
   PushReport report;
-  git_push_options options = GIT_PUSH_OPTIONS_INIT;
+  git_push_options options;
+  git_push_options_init(&options, GIT_PUSH_OPTIONS_VERSION);
   options.callbacks.push_update_reference = OnPushUpdate;
   options.callbacks.payload = &report;
   // No leading '+': the remote must fast-forward or refuse.
@@ -395,18 +439,22 @@ Status AuditRepository::Push(const std::string& url, std::string_view branch) {
   return Status::Ok();
 }
 
+Status AuditRepository::CheckRemote(const std::string& url) { return CheckRemoteUrl(url); }
+
 Status AuditRepository::FetchMissingBranch(const std::string& url, std::string_view branch) {
   if (Status s = CheckBranchName(branch); !s) return s;
+  if (Status s = CheckRemoteUrl(url); !s) return s;
   Result<std::optional<std::string>> tip = BranchTip(branch);
   if (!tip.ok()) return std::move(tip).error();
   if (tip->has_value()) return Status::Ok();
   RemotePtr remote;
-  if (int rc = git_remote_create_anonymous(remote.out(), repo_, url.c_str()); rc != 0) {
+  if (int rc = CreateRemote(remote.out(), repo_, url); rc != 0) {
     return GitError(rc, "bad audit remote URL " + url, ErrorCode::kInvalidInput);
   }
   std::string staging = "refs/keelson/fetched/" + std::string(branch);
   StrArray refspecs({"+" + BranchRef(branch) + ":" + staging});
-  git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
+  git_fetch_options options;
+  git_fetch_options_init(&options, GIT_FETCH_OPTIONS_VERSION);
   options.prune = GIT_FETCH_NO_PRUNE;
   options.update_fetchhead = 0;
   options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;

@@ -27,14 +27,14 @@ namespace keelson::audit {
 struct CommitIdentity {
   std::string name;
   std::string email;
-  std::int64_t time = 0;     // seconds since the epoch
-  int offset_minutes = 0;    // time zone offset
+  std::int64_t time = 0;   // seconds since the epoch
+  int offset_minutes = 0;  // time zone offset
 };
 
 struct RepoCommit {
   std::string id;
   std::vector<std::string> parents;
-  std::string message;         // full message, subject and body
+  std::string message;  // full message, subject and body
   std::string author_name;
   std::string author_email;
   std::int64_t time = 0;       // committer time, seconds since the epoch
@@ -89,10 +89,15 @@ class AuditRepository {
   Status UpdateBranch(std::string_view branch, const std::string& commit, const std::optional<std::string>& expected);
 
   // Pushes refs/heads/<branch> to the same name at `url`, never forcing.
+  // `url` is file://, git://, http:// or https:// (TLS verified by
+  // libgit2); SSH remotes are refused with kInvalidInput for now.
   // kCheckFailed when the remote branch has commits this repository does
   // not build on (non-fast-forward), kUnavailable when the remote cannot
   // be reached or fails.
   Status Push(const std::string& url, std::string_view branch);
+
+  // Whether Push and FetchMissingBranch accept `url` (see Push).
+  static Status CheckRemote(const std::string& url);
 
   // Fetches refs/heads/<branch> from `url` into refs/heads/<branch> when
   // the local branch does not exist. Ok (and nothing changes) when the

@@ -42,12 +42,16 @@ void AuditWriter::Fault(std::string_view point) const {
 Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(AuditWriterOptions options) {
   if (options.signer == nullptr) return MakeError(ErrorCode::kInvalidInput, "the audit writer needs a signing key");
   if (!IsValidEnvironmentName(options.environment)) {
-    return MakeError(ErrorCode::kInvalidInput, "bad environment name \"" + options.environment +
-                                                   "\": use 1-63 letters, digits, '-', '_' or '.'");
+    return MakeError(ErrorCode::kInvalidInput,
+                     "bad environment name \"" + options.environment + "\": use 1-63 letters, digits, '-', '_' or '.'");
   }
   if (options.branch.empty()) options.branch = DefaultAuditBranch(options.environment);
   if (options.committer_email.empty()) options.committer_email = "keelson@" + options.agent_name;
   if (!options.clock) options.clock = [] { return std::chrono::system_clock::now(); };
+  if (!options.remote_url.empty()) {
+    // Refuse an unusable remote now rather than at every push.
+    if (Status s = AuditRepository::CheckRemote(options.remote_url); !s) return std::move(s).error();
+  }
   if (options.state_dir.empty() || options.repository.empty()) {
     return MakeError(ErrorCode::kInvalidInput, "the audit writer needs a state directory and a repository");
   }
@@ -133,8 +137,8 @@ Status AuditWriter::CommitPending() {
     // The record's own time makes a re-commit after a crash byte-identical.
     CommitIdentity committer{options_.agent_name, options_.committer_email,
                              std::chrono::duration_cast<std::chrono::seconds>(when->time_since_epoch()).count(), 0};
-    Result<std::string> commit = repo_.WriteCommit(tip_.value_or(""), RecordPath(r.seq), PrettyJson(r),
-                                                   CommitMessage(r), committer, sign);
+    Result<std::string> commit =
+        repo_.WriteCommit(tip_.value_or(""), RecordPath(r.seq), PrettyJson(r), CommitMessage(r), committer, sign);
     if (!commit.ok()) return std::move(commit).error();
     Fault("commit-written");
     if (Status s = repo_.UpdateBranch(options_.branch, *commit, tip_); !s) return s;

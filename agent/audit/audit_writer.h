@@ -49,7 +49,8 @@ struct AuditWriterOptions {
   std::string environment;
   // Defaults to DefaultAuditBranch(environment).
   std::string branch;
-  // Remote to push to (file://, git://, ssh://, https://); "" disables push.
+  // Remote to push to (file://, git://, http:// or https://; SSH remotes
+  // are refused until host keys can be checked); "" disables push.
   std::string remote_url;
   // The record's "agent" field and the committer name; default "keelson".
   std::string agent_name = "keelson";
@@ -105,9 +106,9 @@ class AuditWriter {
   AuditWriterOptions options_;
   std::unique_ptr<Journal> journal_;
   AuditRepository repo_;
-  std::optional<std::string> tip_;       // branch tip commit
-  std::uint64_t committed_seq_ = 0;      // seq of the record at tip_
-  std::uint64_t last_seq_ = 0;           // seq of the newest journaled record
+  std::optional<std::string> tip_;   // branch tip commit
+  std::uint64_t committed_seq_ = 0;  // seq of the record at tip_
+  std::uint64_t last_seq_ = 0;       // seq of the newest journaled record
   std::string last_id_;
   std::optional<std::string> pushed_tip_;  // what the remote had after our last good push
   std::chrono::milliseconds backoff_{0};

@@ -17,9 +17,9 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::size_t kMaxRecordText = 16 * 1024 * 1024;
+constexpr std::size_t kMaxRecordText = std::size_t{16} * 1024 * 1024;
 constexpr int kMaxNesting = 32;
-constexpr std::size_t kMaxString = 64 * 1024;
+constexpr std::size_t kMaxString = std::size_t{64} * 1024;
 
 // Thrown inside this file only; RecordFromJson turns it into an Error.
 struct SchemaError {
@@ -383,7 +383,8 @@ Status ValidateBody(const RecordBody& body) {
   };
   auto drifted = [](const std::vector<DriftedObject>& objects) -> Status {
     for (std::size_t i = 0; i < objects.size(); ++i) {
-      if (objects[i].object.empty()) return Invalid("data.objects[" + std::to_string(i) + "].object", "must not be empty");
+      if (objects[i].object.empty())
+        return Invalid("data.objects[" + std::to_string(i) + "].object", "must not be empty");
     }
     return Status::Ok();
   };
@@ -437,7 +438,8 @@ Status ValidateBody(const RecordBody& body) {
           }
           for (std::size_t i = 0; i < b.waves.size(); ++i) {
             std::string at = "data.waves[" + std::to_string(i) + "]";
-            if (b.waves[i].index < 0 || b.waves[i].objects < 0) return Invalid(at, "index and objects must not be negative");
+            if (b.waves[i].index < 0 || b.waves[i].objects < 0)
+              return Invalid(at, "index and objects must not be negative");
             if (Status s = duration(at + ".duration_ms", b.waves[i].duration_ms); !s) return s;
             if (!OneOf(b.waves[i].outcome, {"applied", "failed", "skipped"})) {
               return Invalid(at + ".outcome", "must be applied, failed or skipped");
@@ -475,11 +477,14 @@ bool NestingWithinLimit(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
+    if (c == '"')
+      in_string = true;
     else if (c == '{' || c == '[') {
       if (++depth > kMaxNesting) return false;
     } else if (c == '}' || c == ']') {
@@ -498,16 +503,14 @@ std::string FormatDuration(std::int64_t ms) {
   return std::to_string(s / 3600) + "h" + std::to_string(s / 60 % 60) + "m";
 }
 
-std::string Plural(std::size_t n, const char* word) {
-  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
-}
+std::string Plural(std::size_t n, const char* word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); }
 
 }  // namespace
 
 std::string_view KindName(const RecordBody& body) {
-  static constexpr std::array<std::string_view, 7> kNames = {
-      "agent.started", "agent.stopped", "reconcile.started", "reconcile.finished",
-      "rollback",      "drift.detected", "drift.corrected"};
+  static constexpr std::array<std::string_view, 7> kNames = {"agent.started",      "agent.stopped", "reconcile.started",
+                                                             "reconcile.finished", "rollback",      "drift.detected",
+                                                             "drift.corrected"};
   static_assert(std::variant_size_v<RecordBody> == kNames.size());
   return kNames[body.index()];
 }
@@ -578,6 +581,8 @@ Result<Record> RecordFromJson(const json& j, const std::string& where) {
     r.body = BodyFromJson(kind, *data);
   } catch (const SchemaError& e) {
     return MakeError(ErrorCode::kInvalidInput, e.message, Location{where, 0, 0, e.field});
+  } catch (const json::exception& e) {
+    return MakeError(ErrorCode::kInvalidInput, e.what(), Location{where, 0, 0, ""});
   }
   if (Status s = Validate(r); !s) return std::move(s).error().InFile(where);
   return r;
@@ -593,7 +598,8 @@ Result<Record> ParseRecord(std::string_view text, const std::string& where) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error for bad syntax, out_of_range for numbers like 6e338.
     return MakeError(ErrorCode::kInvalidInput, std::string("not valid JSON: ") + e.what(), Location{where, 0, 0, ""});
   }
   return RecordFromJson(j, where);
@@ -614,17 +620,21 @@ std::string Summary(const Record& r) {
           std::string by = b.author.empty() ? "" : " by " + b.author;
           std::string objects = Plural(b.objects.size(), "object");
           std::string health;
-          if (b.health.status == "healthy") health = "healthy in " + FormatDuration(b.health.duration_ms);
-          else if (b.health.status == "unhealthy") health = "unhealthy after " + FormatDuration(b.health.duration_ms);
-          else if (b.health.status == "timeout") health = "not healthy within " + FormatDuration(b.health.duration_ms);
-          else health = "health not checked";
+          if (b.health.status == "healthy")
+            health = "healthy in " + FormatDuration(b.health.duration_ms);
+          else if (b.health.status == "unhealthy")
+            health = "unhealthy after " + FormatDuration(b.health.duration_ms);
+          else if (b.health.status == "timeout")
+            health = "not healthy within " + FormatDuration(b.health.duration_ms);
+          else
+            health = "health not checked";
           if (b.outcome == "applied") {
             s += "applied " + ShortRevision(b.revision) + by + ", " + objects + ", " + health;
           } else if (b.outcome == "unchanged") {
             s += ShortRevision(b.revision) + " unchanged, " + objects;
           } else if (b.outcome == "denied") {
-            std::size_t denials = static_cast<std::size_t>(
-                std::count_if(b.policy.begin(), b.policy.end(), [](const PolicyDecision& p) { return p.effect == "deny"; }));
+            std::size_t denials = static_cast<std::size_t>(std::count_if(
+                b.policy.begin(), b.policy.end(), [](const PolicyDecision& p) { return p.effect == "deny"; }));
             s += "denied " + ShortRevision(b.revision) + by + ": " + Plural(denials, "policy denial");
           } else if (b.outcome == "rolled_back") {
             s += "applied " + ShortRevision(b.revision) + by + ", " + objects + ", " + health + ", rolled back";
@@ -684,8 +694,8 @@ std::string FormatTime(std::chrono::system_clock::time_point t) {
 
 Result<std::chrono::system_clock::time_point> ParseTime(std::string_view text) {
   auto bad = [&]() {
-    return MakeError(ErrorCode::kInvalidInput,
-                     "expected an RFC 3339 time such as 2026-11-27T10:00:00Z, got \"" + std::string(text.substr(0, 64)) + "\"");
+    return MakeError(ErrorCode::kInvalidInput, "expected an RFC 3339 time such as 2026-11-27T10:00:00Z, got \"" +
+                                                   std::string(text.substr(0, 64)) + "\"");
   };
   auto digits = [&](std::size_t pos, std::size_t n, int* out) {
     if (pos + n > text.size()) return false;
@@ -711,7 +721,7 @@ Result<std::chrono::system_clock::time_point> ParseTime(std::string_view text) {
     std::size_t start = pos;
     int scale = 100;
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-      millis += (text[pos] - '0') * scale;
+      millis += std::int64_t{text[pos] - '0'} * scale;
       scale /= 10;
       ++pos;
     }
@@ -725,7 +735,7 @@ Result<std::chrono::system_clock::time_point> ParseTime(std::string_view text) {
     if (!digits(pos + 1, 2, &oh) || pos + 3 >= text.size() || text[pos + 3] != ':' || !digits(pos + 4, 2, &om)) {
       return bad();
     }
-    offset_minutes = (oh * 60 + om) * (text[pos] == '-' ? -1 : 1);
+    offset_minutes = (std::int64_t{oh} * 60 + om) * (text[pos] == '-' ? -1 : 1);
     pos += 6;
   } else {
     return bad();

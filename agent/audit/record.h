@@ -10,13 +10,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "renderers/manifest/object.h"
 #include "renderers/manifest/result.h"
@@ -38,15 +37,15 @@ struct CommitVerdict {
 
 // A rendered object by identity and digest; never its content.
 struct ObjectDigest {
-  std::string object;  // ResourceId::ToString(), e.g. "apps/v1/Deployment/prod/web"
-  std::string sha256;  // hex SHA-256 over the object's emitted YAML
-  bool secret = false; // true for v1 Secret objects
+  std::string object;   // ResourceId::ToString(), e.g. "apps/v1/Deployment/prod/web"
+  std::string sha256;   // hex SHA-256 over the object's emitted YAML
+  bool secret = false;  // true for v1 Secret objects
 };
 
 struct PolicyDecision {
-  std::string policy;   // policy name
-  std::string object;   // ResourceId::ToString(), "" for a decision about the revision
-  std::string effect;   // "allow", "deny" or "warn"
+  std::string policy;  // policy name
+  std::string object;  // ResourceId::ToString(), "" for a decision about the revision
+  std::string effect;  // "allow", "deny" or "warn"
   std::string message;
 };
 
@@ -79,7 +78,7 @@ struct DriftedObject {
 };
 
 struct AgentStarted {
-  std::string version;        // keelson version
+  std::string version;  // keelson version
   std::string host;
   std::string signing_key;    // "SHA256:..." fingerprint of the audit key
   std::string config_sha256;  // digest of the agent configuration file
@@ -144,12 +143,12 @@ std::string_view KindName(const RecordBody& body);
 
 struct Record {
   int schema = kSchemaVersion;
-  std::uint64_t seq = 0;        // 1, 2, 3, ... per environment
-  std::string id;               // hex SHA-256 of the record's canonical JSON without "id"
-  std::string previous_id;      // id of record seq-1; "" for seq 1
+  std::uint64_t seq = 0;    // 1, 2, 3, ... per environment
+  std::string id;           // hex SHA-256 of the record's canonical JSON without "id"
+  std::string previous_id;  // id of record seq-1; "" for seq 1
   std::string environment;
-  std::string agent;            // the agent's name (host or configured name)
-  std::string time;             // RFC 3339 UTC with milliseconds
+  std::string agent;  // the agent's name (host or configured name)
+  std::string time;   // RFC 3339 UTC with milliseconds
   RecordBody body;
 
   std::string_view kind() const { return KindName(body); }

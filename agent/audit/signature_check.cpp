@@ -14,8 +14,8 @@ namespace keelson::audit {
 
 namespace {
 
-constexpr std::size_t kMaxAllowedSignersFile = 4 * 1024 * 1024;
-constexpr std::size_t kMaxSignature = 64 * 1024;
+constexpr std::size_t kMaxAllowedSignersFile = std::size_t{4} * 1024 * 1024;
+constexpr std::size_t kMaxSignature = std::size_t{64} * 1024;
 
 // Splits off the next whitespace-separated token; double quotes group.
 std::string NextToken(std::string_view& rest) {
@@ -79,7 +79,8 @@ Result<ParsedSignature> ParseArmored(std::string_view armored) {
   if (begin == std::string_view::npos || end == std::string_view::npos || end < begin) {
     return MakeError(ErrorCode::kInvalidInput, "not an SSH signature (no BEGIN/END SSH SIGNATURE armor)");
   }
-  std::optional<std::string> blob = wire::Base64Decode(armored.substr(begin + kBegin.size(), end - begin - kBegin.size()));
+  std::optional<std::string> blob =
+      wire::Base64Decode(armored.substr(begin + kBegin.size(), end - begin - kBegin.size()));
   if (!blob || !std::string_view(*blob).starts_with("SSHSIG")) {
     return MakeError(ErrorCode::kInvalidInput, "SSH signature: bad base64 or missing SSHSIG magic");
   }
@@ -93,15 +94,18 @@ Result<ParsedSignature> ParseArmored(std::string_view armored) {
   if (!version || !key || !ns || !reserved || !hash || !sig || !r.empty()) {
     return MakeError(ErrorCode::kInvalidInput, "SSH signature: truncated or trailing data");
   }
-  if (*version != 1) return MakeError(ErrorCode::kInvalidInput, "SSH signature: unsupported version " + std::to_string(*version));
+  if (*version != 1)
+    return MakeError(ErrorCode::kInvalidInput, "SSH signature: unsupported version " + std::to_string(*version));
   wire::Reader s(*sig);
   auto sig_type = s.String();
   auto sig_bytes = s.String();
-  if (!sig_type || !sig_bytes || !s.empty()) return MakeError(ErrorCode::kInvalidInput, "SSH signature: malformed signature blob");
+  if (!sig_type || !sig_bytes || !s.empty())
+    return MakeError(ErrorCode::kInvalidInput, "SSH signature: malformed signature blob");
   wire::Reader k(*key);
   auto key_type = k.String();
   auto key_bytes = k.String();
-  if (!key_type || !key_bytes || !k.empty()) return MakeError(ErrorCode::kInvalidInput, "SSH signature: malformed public key");
+  if (!key_type || !key_bytes || !k.empty())
+    return MakeError(ErrorCode::kInvalidInput, "SSH signature: malformed public key");
   if (*key_type != "ssh-ed25519" || *sig_type != "ssh-ed25519" || key_bytes->size() != 32 || sig_bytes->size() != 64) {
     return CheckFailed("SSH signature uses key type " + std::string(*key_type) +
                        "; keelson audit verify checks ssh-ed25519 agent keys only");
@@ -199,7 +203,8 @@ Result<VerifiedSignature> VerifySshSignature(std::string_view armored, std::stri
   if (!parsed.ok()) return std::move(parsed).error();
   const ParsedSignature& sig = *parsed;
   std::string fingerprint = wire::Fingerprint(sig.key_blob);
-  if (sig.ns != ns) return CheckFailed("SSH signature is for namespace \"" + sig.ns + "\", not \"" + std::string(ns) + "\"");
+  if (sig.ns != ns)
+    return CheckFailed("SSH signature is for namespace \"" + sig.ns + "\", not \"" + std::string(ns) + "\"");
 
   std::string digest;
   if (sig.hash == "sha512") {

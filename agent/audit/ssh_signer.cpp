@@ -17,7 +17,7 @@ namespace {
 constexpr std::string_view kBegin = "-----BEGIN OPENSSH PRIVATE KEY-----";
 constexpr std::string_view kEnd = "-----END OPENSSH PRIVATE KEY-----";
 constexpr std::string_view kMagic{"openssh-key-v1\0", 15};
-constexpr std::size_t kMaxKeyFile = 64 * 1024;
+constexpr std::size_t kMaxKeyFile = std::size_t{64} * 1024;
 
 Error KeyError(const std::string& file, std::string message) {
   return MakeError(ErrorCode::kInvalidInput, std::move(message), Location{file, 0, 0, ""});
@@ -67,10 +67,12 @@ Result<SshSigner> SshSigner::FromPrivateKeyText(std::string_view text, const std
     return KeyError(file, "the audit signing key is encrypted (cipher " + std::string(*cipher) +
                               "); the agent needs an unencrypted key file readable only by it");
   }
-  if (*count != 1) return KeyError(file, "OpenSSH private key: expected exactly one key, found " + std::to_string(*count));
+  if (*count != 1)
+    return KeyError(file, "OpenSSH private key: expected exactly one key, found " + std::to_string(*count));
   auto public_blob = r.String();
   auto private_section = r.String();
-  if (!public_blob || !private_section || !r.empty()) return KeyError(file, "OpenSSH private key: truncated key section");
+  if (!public_blob || !private_section || !r.empty())
+    return KeyError(file, "OpenSSH private key: truncated key section");
 
   wire::Reader pub(*public_blob);
   auto pub_type = pub.String();
@@ -90,7 +92,8 @@ Result<SshSigner> SshSigner::FromPrivateKeyText(std::string_view text, const std
   if (!check1 || !check2 || !type || !key_pub || !key_priv || !comment) {
     return KeyError(file, "OpenSSH private key: truncated private section");
   }
-  if (*check1 != *check2) return KeyError(file, "OpenSSH private key: check bytes differ (wrong passphrase or corrupt file)");
+  if (*check1 != *check2)
+    return KeyError(file, "OpenSSH private key: check bytes differ (wrong passphrase or corrupt file)");
   if (*type != "ssh-ed25519" || key_pub->size() != 32 || key_priv->size() != 64 || *key_pub != *pub_key ||
       key_priv->substr(32) != *key_pub) {
     return KeyError(file, "OpenSSH private key: inconsistent ed25519 key");
@@ -112,8 +115,8 @@ Result<SshSigner> SshSigner::FromPrivateKeyText(std::string_view text, const std
       EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, signer.seed_.data(), signer.seed_.size()), EVP_PKEY_free);
   std::array<unsigned char, 32> derived{};
   std::size_t derived_len = derived.size();
-  if (!pkey || EVP_PKEY_get_raw_public_key(pkey.get(), derived.data(), &derived_len) != 1 ||
-      derived_len != 32 || CRYPTO_memcmp(derived.data(), signer.public_.data(), 32) != 0) {
+  if (!pkey || EVP_PKEY_get_raw_public_key(pkey.get(), derived.data(), &derived_len) != 1 || derived_len != 32 ||
+      CRYPTO_memcmp(derived.data(), signer.public_.data(), 32) != 0) {
     return KeyError(file, "OpenSSH private key: private key does not match its public key");
   }
   return signer;

@@ -95,8 +95,7 @@ Result<TrailReport> VerifyTrail(const AuditRepository& repo, std::string_view br
     };
     Result<RepoCommit> c = repo.ReadCommit(commit);
     if (!c.ok()) return fail(c.error().ToString());
-    if (previous_commit.empty() ? !c->parents.empty()
-                                : (c->parents.size() != 1 || c->parents[0] != previous_commit)) {
+    if (previous_commit.empty() ? !c->parents.empty() : (c->parents.size() != 1 || c->parents[0] != previous_commit)) {
       return fail(c->parents.size() > 1 ? "a merge commit; audit records form a single line"
                                         : "its parent is not the previous record's commit");
     }
@@ -107,8 +106,8 @@ Result<TrailReport> VerifyTrail(const AuditRepository& repo, std::string_view br
     if (!entry.ok()) return fail(entry.error().ToString());
     const Record& r = entry->record;
     if (r.seq != expected_seq) {
-      return fail("expected seq " + std::to_string(expected_seq) + " but the record says seq " +
-                  std::to_string(r.seq) + (r.seq > expected_seq ? " (a record is missing)" : " (out of order)"));
+      return fail("expected seq " + std::to_string(expected_seq) + " but the record says seq " + std::to_string(r.seq) +
+                  (r.seq > expected_seq ? " (a record is missing)" : " (out of order)"));
     }
     std::string previous_id = report.entries.empty() ? "" : report.entries.back().record.id;
     if (r.previous_id != previous_id) return fail("previous_id does not name the previous record (chain broken)");
@@ -140,7 +139,8 @@ Result<std::optional<HealthEvidence>> FindHealthyRecord(const AuditRepository& r
     const auto* finished = std::get_if<ReconcileFinished>(&r.body);
     if (finished == nullptr || finished->revision != revision) continue;
     if (finished->outcome == "applied" && finished->health.status == "healthy") {
-      return std::optional<HealthEvidence>(HealthEvidence{r.environment, finished->revision, r.seq, it->commit, r.time});
+      return std::optional<HealthEvidence>(
+          HealthEvidence{r.environment, finished->revision, r.seq, it->commit, r.time});
     }
   }
   return std::optional<HealthEvidence>();

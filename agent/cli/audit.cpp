@@ -52,12 +52,18 @@ std::optional<std::string> ParseFlags(const std::vector<std::string>& args, std:
     } else {
       return name + " needs a value";
     }
-    if (name == "--repo") flags->repo = value;
-    else if (name == "--env") flags->env = value;
-    else if (name == "--branch") flags->branch = value;
-    else if (name == "--since") flags->since = value;
-    else if (name == "--allowed-signers") flags->allowed_signers = value;
-    else if (name == "--seq") flags->seq = value;
+    if (name == "--repo")
+      flags->repo = value;
+    else if (name == "--env")
+      flags->env = value;
+    else if (name == "--branch")
+      flags->branch = value;
+    else if (name == "--since")
+      flags->since = value;
+    else if (name == "--allowed-signers")
+      flags->allowed_signers = value;
+    else if (name == "--seq")
+      flags->seq = value;
   }
   if (!flags->env.empty() && !flags->branch.empty()) return "give --env or --branch, not both";
   return std::nullopt;
@@ -71,8 +77,10 @@ Result<std::vector<std::string>> SelectBranches(const AuditRepository& repo, con
   Result<std::vector<std::string>> all = repo.Branches(kBranchPrefix);
   if (!all.ok()) return std::move(all).error();
   if (all->empty()) {
-    return MakeError(ErrorCode::kNotFound, "no keelson/audit/* branches in " + flags.repo +
-                                               "; fetch them first (git fetch origin 'refs/heads/keelson/audit/*:refs/heads/keelson/audit/*')");
+    return MakeError(
+        ErrorCode::kNotFound,
+        "no keelson/audit/* branches in " + flags.repo +
+            "; fetch them first (git fetch origin 'refs/heads/keelson/audit/*:refs/heads/keelson/audit/*')");
   }
   return all;
 }
@@ -85,11 +93,16 @@ Result<std::chrono::system_clock::time_point> ParseSince(const std::string& text
       text.size() <= 10) {
     long long n = std::stoll(text.substr(0, text.size() - 1));
     switch (text.back()) {
-      case 's': return now - std::chrono::seconds(n);
-      case 'm': return now - std::chrono::minutes(n);
-      case 'h': return now - std::chrono::hours(n);
-      case 'd': return now - std::chrono::hours(24 * n);
-      default: break;
+      case 's':
+        return now - std::chrono::seconds(n);
+      case 'm':
+        return now - std::chrono::minutes(n);
+      case 'h':
+        return now - std::chrono::hours(n);
+      case 'd':
+        return now - std::chrono::hours(24 * n);
+      default:
+        break;
     }
   }
   if (text.size() == 10) return audit::ParseTime(text + "T00:00:00Z");
@@ -136,18 +149,22 @@ int RunLog(const Invocation& inv, const AuditFlags& flags) {
     TrailEntry entry;
   };
   std::vector<Row> rows;
+  std::vector<std::string> unreadable;
   for (const std::string& branch : *branches) {
-    Result<std::vector<TrailEntry>> entries = audit::ReadTrail(*repo, branch);
-    if (!entries.ok()) {
-      Error e = std::move(entries).error();
-      e.message = branch + ": " + e.message;
-      return Fail(inv, e, ExitFor(e));
-    }
-    for (TrailEntry& e : *entries) {
-      Result<std::chrono::system_clock::time_point> t = audit::ParseTime(e.record.time);
+    Result<std::vector<std::string>> commits = audit::BranchCommits(*repo, branch);
+    if (!commits.ok()) return Fail(inv, commits.error(), kExitUsage);
+    for (const std::string& commit : *commits) {
+      // Show what can be read; a commit that is not a record is listed so
+      // the reader sees where the trail was disturbed.
+      Result<TrailEntry> e = audit::ReadEntry(*repo, commit);
+      if (!e.ok()) {
+        unreadable.push_back(branch + " " + commit.substr(0, 12) + ": " + e.error().ToString());
+        continue;
+      }
+      Result<std::chrono::system_clock::time_point> t = audit::ParseTime(e->record.time);
       if (!t.ok()) continue;  // validated on read; cannot happen
       if (since && *t < *since) continue;
-      rows.push_back({*t, std::move(e)});
+      rows.push_back({*t, std::move(*e)});
     }
   }
   std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
@@ -179,6 +196,10 @@ int RunLog(const Invocation& inv, const AuditFlags& flags) {
     }
     inv.out << out << "\n";
   }
+  for (const std::string& u : unreadable) {
+    inv.err << "keelson: warning: not an audit record: " << u << "\n";
+  }
+  if (!unreadable.empty()) inv.err << "keelson: run `keelson audit verify` to check the trail\n";
   return kExitOk;
 }
 
@@ -196,7 +217,8 @@ int RunShow(const Invocation& inv, const AuditFlags& flags) {
     for (const TrailEntry& e : *entries) {
       if (std::to_string(e.record.seq) == flags.seq) commit = e.commit;
     }
-    if (commit.empty()) return Fail(inv, MakeError(ErrorCode::kNotFound, "no record seq " + flags.seq + " on " + branch), kExitUsage);
+    if (commit.empty())
+      return Fail(inv, MakeError(ErrorCode::kNotFound, "no record seq " + flags.seq + " on " + branch), kExitUsage);
   } else {
     if (flags.positional.size() != 1) return UsageError(inv, "audit show needs one REV; see `keelson help audit`");
     Result<std::string> resolved = repo->ResolveCommit(flags.positional[0]);

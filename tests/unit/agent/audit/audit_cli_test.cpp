@@ -36,9 +36,7 @@ class AuditCliTest : public ::testing::Test {
       o.environment = env;
       o.signer = key_.signer;
       auto t = std::make_shared<int>(env == "prod" ? 100 : 0);
-      o.clock = [t] {
-        return std::chrono::system_clock::time_point(std::chrono::seconds(1795000000 + (*t)++ * 60));
-      };
+      o.clock = [t] { return std::chrono::system_clock::time_point(std::chrono::seconds(1795000000 + (*t)++ * 60)); };
       auto w = AuditWriter::Open(o);
       ASSERT_TRUE(w.ok()) << w.error().ToString();
       ASSERT_TRUE((*w)->Append(AgentStarted{"0.1.0", "node-1", "", ""}).ok());
@@ -97,8 +95,7 @@ TEST_F(AuditCliTest, ShowPrintsOneRecordAndChecksItsSignature) {
 TEST_F(AuditCliTest, VerifyPassesThenNamesTheFirstEditedRecord) {
   ProcessResult ok = Keelson({"audit", "verify", "--repo", repo_, "--allowed-signers", allowed_});
   ASSERT_EQ(ok.exit_code, 0) << ok.out << ok.err;
-  EXPECT_NE(ok.out.find("keelson/audit/prod: 3 records intact (seq 1-3), signed by keelson-agents"),
-            std::string::npos)
+  EXPECT_NE(ok.out.find("keelson/audit/prod: 3 records intact (seq 1-3), signed by keelson-agents"), std::string::npos)
       << ok.out;
 
   // Someone edits record 2 of prod with plain git and force-pushes it back.
@@ -113,6 +110,11 @@ TEST_F(AuditCliTest, VerifyPassesThenNamesTheFirstEditedRecord) {
                 .exit_code,
             0);
   ASSERT_EQ(RunProgram({"git", "-C", clone, "push", "-q", "-f", "origin", "keelson/audit/prod"}).exit_code, 0);
+
+  ProcessResult log = Keelson({"audit", "log", "--repo", repo_, "--env", "prod"});
+  EXPECT_EQ(log.exit_code, 0);
+  EXPECT_NE(log.err.find("not an audit record: keelson/audit/prod"), std::string::npos) << log.err;
+  EXPECT_NE(log.out.find("agent stopped"), std::string::npos);
 
   ProcessResult bad = Keelson({"audit", "verify", "--repo", repo_, "--allowed-signers", allowed_, "--env", "prod"});
   EXPECT_EQ(bad.exit_code, 1);

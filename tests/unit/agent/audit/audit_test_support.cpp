@@ -96,8 +96,8 @@ bool GitDaemon::Start(int port) {
 void GitDaemon::Serve() {
   // Built before any fork: the child may only call async-signal-safe code.
   std::string base = "--base-path=" + base_path_;
-  std::vector<std::string> args = {"git", "daemon", "--inetd", "--export-all", "--enable=receive-pack",
-                                   "--informative-errors", base, base_path_};
+  std::vector<std::string> args = {
+      "git", "daemon", "--inetd", "--export-all", "--enable=receive-pack", "--informative-errors", base, base_path_};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -15,6 +15,18 @@
 #include "tests/testing/subprocess.h"
 #include "tests/unit/agent/audit/audit_test_support.h"
 
+// libgit2 1.5 leaks its socket stream (about 200 bytes) each time a git://
+// connection is refused; exactly one leak per failed push in the outage
+// test below. Suppressed by that libgit2 entry point only, so leaks of our
+// own libgit2 objects are still reported. libgit2 has no frame pointers, so
+// matching its entry point needs the slow unwinder.
+extern "C" const char* __lsan_default_suppressions() {  // NOLINT(bugprone-reserved-identifier): sanitizer hook
+  return "leak:git_remote_connect_ext\n";
+}
+extern "C" const char* __asan_default_options() {  // NOLINT(bugprone-reserved-identifier): sanitizer hook
+  return "fast_unwind_on_malloc=0";
+}
+
 namespace keelson::audit {
 namespace {
 
@@ -78,13 +90,13 @@ TEST(AuditWriter, ReconcileRecordsBecomeSignedCommitsThatGitVerifies) {
 
   std::string git_dir = dir.path() + "/audit.git";
   EXPECT_EQ(Subjects(git_dir, "keelson/audit/prod"),
-            (std::vector<std::string>{"prod: agent started (keelson 0.1.0 on node-1)", "prod: reconciling 0000000 (webhook)",
-                                      "prod: applied 0000000 by alice@example.com, 14 objects, healthy in 42s",
-                                      "prod: drift in 1 object (apps/v1/Deployment/prod/web)",
-                                      "prod: agent stopped (SIGTERM)"}));
+            (std::vector<std::string>{
+                "prod: agent started (keelson 0.1.0 on node-1)", "prod: reconciling 0000000 (webhook)",
+                "prod: applied 0000000 by alice@example.com, 14 objects, healthy in 42s",
+                "prod: drift in 1 object (apps/v1/Deployment/prod/web)", "prod: agent stopped (SIGTERM)"}));
   // The tree carries the record; the body carries the same text.
-  ProcessResult file = RunProgram({"git", "--git-dir", git_dir, "show",
-                                   "keelson/audit/prod:records/000000/00/000000000003.json"});
+  ProcessResult file =
+      RunProgram({"git", "--git-dir", git_dir, "show", "keelson/audit/prod:records/000000/00/000000000003.json"});
   EXPECT_EQ(file.out, PrettyJson(*finished));
   ProcessResult body = RunProgram({"git", "--git-dir", git_dir, "log", "-1", "--format=%b", "keelson/audit/prod~2"});
   EXPECT_EQ(body.out, PrettyJson(*finished) + "\n");
@@ -120,6 +132,23 @@ TEST(AuditWriter, ReopenContinuesTheSequence) {
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->seq, static_cast<std::uint64_t>(round + 1));
   }
+}
+
+TEST(AuditWriter, JournalStaysShortOnceRecordsAreCommitted) {
+  TempDir dir;
+  AgentKey key = MakeAgentKey(dir, "agent");
+  {
+    auto w = AuditWriter::Open(Options(dir, key));
+    ASSERT_TRUE(w.ok());
+    for (int i = 0; i < 40; ++i) ASSERT_TRUE((*w)->Append(AgentStopped{"n" + std::to_string(i)}).ok());
+  }
+  std::string journal = keelson::testing::ReadFileOrDie(dir.path() + "/state/audit/prod/journal.jsonl");
+  EXPECT_LE(std::count(journal.begin(), journal.end(), '\n'), 33);
+  auto w = AuditWriter::Open(Options(dir, key));
+  ASSERT_TRUE(w.ok()) << w.error().ToString();
+  Result<Record> next = (*w)->Append(AgentStopped{"after"});
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->seq, 41u);
 }
 
 // The child process writes three records and is killed with SIGKILL at
@@ -233,6 +262,19 @@ TEST(AuditWriter, PushesToFileRemoteAndNeverForcesOverForeignCommits) {
   // Backoff: not due again right away.
   EXPECT_FALSE((*w)->PushDue(now));
   EXPECT_TRUE((*w)->PushDue(now + std::chrono::milliseconds(11)));
+}
+
+TEST(AuditWriter, RefusesRemotesItCannotAuthenticate) {
+  TempDir dir;
+  AgentKey key = MakeAgentKey(dir, "agent");
+  for (std::string url : {"ssh://git@example.com/audit.git", "git@example.com:audit.git", "ftp://x/y"}) {
+    AuditWriterOptions o = Options(dir, key);
+    o.remote_url = url;
+    auto w = AuditWriter::Open(o);
+    ASSERT_FALSE(w.ok()) << url;
+    EXPECT_EQ(w.error().code, ErrorCode::kInvalidInput);
+    EXPECT_NE(w.error().message.find(url), std::string::npos);
+  }
 }
 
 TEST(AuditWriter, FreshAgentContinuesTheTrailFromTheRemote) {

@@ -120,6 +120,14 @@ TEST(Record, RefusesNewerSchemaDeepNestingAndBadJson) {
   EXPECT_FALSE(ParseRecord("", "r").ok());
 }
 
+// Found by fuzz_audit_record: nlohmann reports a number too large for a
+// double as out_of_range, not parse_error, and it escaped ParseRecord.
+TEST(Record, HugeNumberIsAnErrorNotAnException) {
+  Result<Record> r = ParseRecord("{\"seq\":6e338}", "r");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("not valid JSON"), std::string::npos);
+}
+
 TEST(Record, SecretsAppearOnlyAsDigests) {
   Result<manifest::ObjectList> objects = manifest::ParseObjects(
       "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: prod}\n"

@@ -41,7 +41,7 @@ TEST(SshSigner, ReadsSshKeygenKeyAndMatchesItsPublicKey) {
   EXPECT_NE(fp.out.find(signer->Fingerprint()), std::string::npos) << fp.out;
 }
 
-TEST(SshSigner, SsshKeygenVerifiesOurSignature) {
+TEST(SshSigner, SshKeygenVerifiesOurSignature) {
   TempDir dir;
   std::string key = MakeKey(dir, "agent");
   Result<SshSigner> signer = SshSigner::FromPrivateKeyFile(key);
@@ -54,8 +54,9 @@ TEST(SshSigner, SsshKeygenVerifiesOurSignature) {
   ProcessResult ok = RunProgram(
       {"ssh-keygen", "-Y", "verify", "-f", allowed, "-I", "agent@keelson", "-n", "file", "-s", sig_path}, message);
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
-  ProcessResult tampered = RunProgram(
-      {"ssh-keygen", "-Y", "verify", "-f", allowed, "-I", "agent@keelson", "-n", "file", "-s", sig_path}, message + "x");
+  ProcessResult tampered =
+      RunProgram({"ssh-keygen", "-Y", "verify", "-f", allowed, "-I", "agent@keelson", "-n", "file", "-s", sig_path},
+                 message + "x");
   EXPECT_NE(tampered.exit_code, 0);
 }
 
@@ -86,8 +87,8 @@ TEST(SignatureCheck, VerifiesSignaturesMadeBySshKeygen) {
   ASSERT_FALSE(untrusted.ok());
   EXPECT_NE(untrusted.error().message.find("not in the allowed signers"), std::string::npos);
 
-  Result<AllowedSigners> wrong_ns = AllowedSigners::Parse(
-      "agent@keelson namespaces=\"file\" " + Trim(ReadFileOrDie(key + ".pub")) + "\n", "allowed");
+  Result<AllowedSigners> wrong_ns =
+      AllowedSigners::Parse("agent@keelson namespaces=\"file\" " + Trim(ReadFileOrDie(key + ".pub")) + "\n", "allowed");
   ASSERT_TRUE(wrong_ns.ok());
   EXPECT_FALSE(VerifySshSignature(sig, message, "git", *wrong_ns).ok());
 }
@@ -152,8 +153,8 @@ TEST(SshSigner, GitVerifyCommitAcceptsSignedCommits) {
 
   std::string allowed = dir.Write("allowed", "agent@keelson " + signer->PublicKeyLine() + "\n");
   for (const std::string& commit : {*first, *second}) {
-    ProcessResult v = RunProgram({"git", "--git-dir", repo_path, "-c", "gpg.ssh.allowedSignersFile=" + allowed,
-                                  "verify-commit", "-v", commit});
+    ProcessResult v = RunProgram(
+        {"git", "--git-dir", repo_path, "-c", "gpg.ssh.allowedSignersFile=" + allowed, "verify-commit", "-v", commit});
     EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
     EXPECT_NE(v.err.find("Good \"git\" signature for agent@keelson"), std::string::npos) << v.err;
   }

@@ -70,8 +70,8 @@ class TrailTest : public ::testing::Test {
     std::string parent;
     for (const Step& s : steps) {
       auto sign = [&](std::string_view content) { return s.signer->Sign(content, "git"); };
-      Result<std::string> c =
-          repo_->WriteCommit(parent, s.path, s.content, s.message, CommitIdentity{"x", "x@example.com", 1795000000, 0}, sign);
+      Result<std::string> c = repo_->WriteCommit(parent, s.path, s.content, s.message,
+                                                 CommitIdentity{"x", "x@example.com", 1795000000, 0}, sign);
       ASSERT_TRUE(c.ok()) << c.error().ToString();
       parent = *c;
     }
