@@ -41,5 +41,6 @@ int UsageError(const Invocation& inv, std::string_view message);
 int RunVersion(const Invocation& inv);
 int RunRender(const Invocation& inv);
 int RunHelp(const Invocation& inv);
+int RunFetch(const Invocation& inv);
 
 }  // namespace keelson::cli
