@@ -17,7 +17,12 @@ void InitLibrary() {
   static std::once_flag once;
   // libgit2 stays initialised for the life of the process; shutting it down
   // while another thread may still use it would be a use-after-free.
-  std::call_once(once, [] { git_libgit2_init(); });
+  std::call_once(once, [] {
+    git_libgit2_init();
+    // A pack claiming more objects than this is refused before it is
+    // indexed; real repositories stay far below.
+    git_libgit2_opts(GIT_OPT_SET_PACK_MAX_OBJECTS, static_cast<std::size_t>(50'000'000));
+  });
 }
 
 ErrorCode CodeFor(int code, int error_class, bool network) {
@@ -416,6 +421,12 @@ int OnCertificate(git_cert* cert, int valid, const char* host, void* payload) {
 int OnTransferProgress(const git_indexer_progress* stats, void* payload) {
   auto* ctx = static_cast<TransportContext*>(payload);
   ctx->received_bytes = stats->received_bytes;
+  if (stats->received_bytes > ctx->options->max_receive_bytes) {
+    ctx->failure = MakeError(ErrorCode::kLimitExceeded, "the remote sent more than " +
+                                                            std::to_string(ctx->options->max_receive_bytes) +
+                                                            " bytes; fetch abandoned");
+    return GIT_EUSER;
+  }
   return PastDeadline(ctx) ? GIT_EUSER : 0;
 }
 

@@ -289,6 +289,7 @@ Result<SyncResult> Mirror::SyncOnce(GitRepository& repo, const StopSignal* stop)
   Result<FetchOptions> options = MakeFetchOptions();
   if (!options.ok()) return std::move(options).error();
   options->deadline = std::chrono::steady_clock::now() + spec_.timeout;
+  options->max_receive_bytes = spec_.max_receive_bytes;
   if (stop != nullptr) options->cancelled = [stop] { return stop->stopped(); };
 
   // Before the fetch: what the mirror holds now.

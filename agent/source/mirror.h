@@ -77,6 +77,10 @@ struct SourceSpec {
   int max_attempts = 3;
   std::chrono::milliseconds initial_backoff{std::chrono::seconds(1)};
   std::chrono::milliseconds max_backoff{std::chrono::seconds(30)};
+
+  // A fetch receiving more than this is abandoned (kLimitExceeded, not
+  // retried). Raise it for very large first clones.
+  std::uint64_t max_receive_bytes = std::uint64_t{4} << 30;
 };
 
 // Checks the parts of a spec that need no network: name, URL form,
