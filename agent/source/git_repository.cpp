@@ -434,6 +434,18 @@ int OnSideband(const char* /*text*/, int /*len*/, void* payload) {
   return PastDeadline(static_cast<TransportContext*>(payload)) ? GIT_EUSER : 0;
 }
 
+// An in-memory remote for `url`. The user's url.<base>.insteadOf rewrites
+// are not applied: the agent fetches exactly the URL it was configured
+// with (and libgit2 1.5 leaks a regex match block per remote when it looks
+// those rewrites up).
+int CreateRemote(git_remote** out, git_repository* repo, const std::string& url) {
+  git_remote_create_options opts = GIT_REMOTE_CREATE_OPTIONS_INIT;
+  opts.repository = repo;
+  opts.name = nullptr;
+  opts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+  return git_remote_create_with_opts(out, url.c_str(), &opts);
+}
+
 git_remote_callbacks MakeCallbacks(TransportContext* ctx) {
   git_remote_callbacks callbacks = GIT_REMOTE_CALLBACKS_INIT;
   callbacks.credentials = OnCredentials;
@@ -677,7 +689,7 @@ Result<FetchStats> GitRepository::Fetch(const std::string& url, const std::vecto
 Result<GitRepository::FetchResult> GitRepository::Fetch(const std::string& url, const RefspecChooser& choose,
                                                         const FetchOptions& options) {
   git_remote* remote_raw = nullptr;
-  if (int rc = git_remote_create_anonymous(&remote_raw, handle_->repo.get(), url.c_str()); rc != 0) {
+  if (int rc = CreateRemote(&remote_raw, handle_->repo.get(), url); rc != 0) {
     return GitError(rc, "set up remote " + url, path_);
   }
   RemotePtr remote(remote_raw);
@@ -730,7 +742,7 @@ Result<GitRepository::FetchResult> GitRepository::Fetch(const std::string& url, 
 
 Result<std::vector<Reference>> GitRepository::ListRemote(const std::string& url, const FetchOptions& options) {
   git_remote* remote_raw = nullptr;
-  if (int rc = git_remote_create_anonymous(&remote_raw, handle_->repo.get(), url.c_str()); rc != 0) {
+  if (int rc = CreateRemote(&remote_raw, handle_->repo.get(), url); rc != 0) {
     return GitError(rc, "set up remote " + url, path_);
   }
   RemotePtr remote(remote_raw);
