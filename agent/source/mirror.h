@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -136,15 +137,21 @@ class Mirror {
   Result<SyncResult> SyncOnce(GitRepository& repo, const StopSignal* stop);
   Result<FetchOptions> MakeFetchOptions() const;
   Result<GitRepository> OpenOrCreate();
-  // The tracked ref name among `ref_names` (tags without refs/tags/ for
-  // semver are matched); nullopt when none.
+  // The tracked ref name among `refs`; nullopt when none.
   std::optional<std::string> SelectRef(const std::vector<Reference>& refs) const;
+  struct FetchJob;
+  Result<std::shared_ptr<FetchJob>> RunWatchedFetch(FetchOptions options, const StopSignal* stop);
 
   SourceSpec spec_;
   std::string state_dir_;
   Clock& clock_;
   std::mutex mu_;
+  std::shared_ptr<FetchJob> stuck_;  // an abandoned fetch, until it ends
 };
+
+// The ref `track` selects among `refs` (a branch or tag by name, or the
+// highest tag in a semver range); nullopt when none matches.
+std::optional<std::string> SelectTrackedRef(const Tracking& track, const std::vector<Reference>& refs);
 
 // `url` with any password or user info removed, for messages.
 std::string RedactUrl(const std::string& url);
