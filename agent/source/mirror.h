@@ -70,7 +70,10 @@ struct SourceSpec {
   std::string https_password;
   std::string ca_file;
 
-  // Each attempt is abandoned after `timeout` (checked as data arrives).
+  // Each attempt is abandoned after `timeout`: checked as data arrives, and
+  // (for a remote that sends nothing) by a watchdog one second later. An
+  // abandoned attempt's thread lingers until its connection ends; until
+  // then new attempts fail at once instead of piling up.
   // Unavailable remotes are retried up to `max_attempts` times in all,
   // waiting initial_backoff, then twice as long each time up to
   // max_backoff. Authentication and trust failures are not retried.
