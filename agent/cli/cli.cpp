@@ -90,6 +90,19 @@ const std::vector<Command>& Commands() {
        "directory, or a directory of them) and exits 1 on any mismatch.\n"
        "See docs/policies.md.\n",
        RunPolicy},
+      {"fetch", "Bring the local mirror of a Git repository up to date",
+       "usage: keelson fetch --url URL --state-dir DIR [--name NAME]\n"
+       "                     [--branch B | --tag T | --semver RANGE]\n"
+       "                     [--ssh-key FILE --known-hosts FILE]\n"
+       "                     [--https-user USER --https-password-file FILE] [--ca-file FILE]\n"
+       "                     [--timeout SECONDS] [--attempts N]\n"
+       "Clones URL into DIR/NAME.git (bare) the first time and fetches only the\n"
+       "tracked ref afterwards (default: --branch main). Prints one line:\n"
+       "REF COMMIT CHANGE objects=N bytes=N, where CHANGE is created,\n"
+       "fast-forward, forced, deleted or unchanged. SSH needs --known-hosts;\n"
+       "TLS uses the system store unless --ca-file is given. Exit 1 when the\n"
+       "remote cannot be reached or refuses us; the mirror is then unchanged.\n",
+       RunFetch},
       {"version", "Print the version, the git commit and the library versions",
        "usage: keelson version\n", RunVersion},
       {"help", "Show help for keelson or one of its commands", "usage: keelson help [COMMAND]\n", RunHelp},

@@ -49,5 +49,6 @@ int RunHelp(const Invocation& inv);
 int RunAgent(const Invocation& inv);
 int RunStatus(const Invocation& inv);
 int RunAudit(const Invocation& inv);
+int RunFetch(const Invocation& inv);
 
 }  // namespace keelson::cli

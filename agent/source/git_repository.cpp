@@ -17,7 +17,12 @@ void InitLibrary() {
   static std::once_flag once;
   // libgit2 stays initialised for the life of the process; shutting it down
   // while another thread may still use it would be a use-after-free.
-  std::call_once(once, [] { git_libgit2_init(); });
+  std::call_once(once, [] {
+    git_libgit2_init();
+    // A pack claiming more objects than this is refused before it is
+    // indexed; real repositories stay far below.
+    git_libgit2_opts(GIT_OPT_SET_PACK_MAX_OBJECTS, static_cast<std::size_t>(50'000'000));
+  });
 }
 
 ErrorCode CodeFor(int code, int error_class, bool network) {
@@ -416,11 +421,29 @@ int OnCertificate(git_cert* cert, int valid, const char* host, void* payload) {
 int OnTransferProgress(const git_indexer_progress* stats, void* payload) {
   auto* ctx = static_cast<TransportContext*>(payload);
   ctx->received_bytes = stats->received_bytes;
+  if (stats->received_bytes > ctx->options->max_receive_bytes) {
+    ctx->failure = MakeError(ErrorCode::kLimitExceeded, "the remote sent more than " +
+                                                            std::to_string(ctx->options->max_receive_bytes) +
+                                                            " bytes; fetch abandoned");
+    return GIT_EUSER;
+  }
   return PastDeadline(ctx) ? GIT_EUSER : 0;
 }
 
 int OnSideband(const char* /*text*/, int /*len*/, void* payload) {
   return PastDeadline(static_cast<TransportContext*>(payload)) ? GIT_EUSER : 0;
+}
+
+// An in-memory remote for `url`. The user's url.<base>.insteadOf rewrites
+// are not applied: the agent fetches exactly the URL it was configured
+// with (and libgit2 1.5 leaks a regex match block per remote when it looks
+// those rewrites up).
+int CreateRemote(git_remote** out, git_repository* repo, const std::string& url) {
+  git_remote_create_options opts = GIT_REMOTE_CREATE_OPTIONS_INIT;
+  opts.repository = repo;
+  opts.name = nullptr;
+  opts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+  return git_remote_create_with_opts(out, url.c_str(), &opts);
 }
 
 git_remote_callbacks MakeCallbacks(TransportContext* ctx) {
@@ -666,7 +689,7 @@ Result<FetchStats> GitRepository::Fetch(const std::string& url, const std::vecto
 Result<GitRepository::FetchResult> GitRepository::Fetch(const std::string& url, const RefspecChooser& choose,
                                                         const FetchOptions& options) {
   git_remote* remote_raw = nullptr;
-  if (int rc = git_remote_create_anonymous(&remote_raw, handle_->repo.get(), url.c_str()); rc != 0) {
+  if (int rc = CreateRemote(&remote_raw, handle_->repo.get(), url); rc != 0) {
     return GitError(rc, "set up remote " + url, path_);
   }
   RemotePtr remote(remote_raw);
@@ -719,7 +742,7 @@ Result<GitRepository::FetchResult> GitRepository::Fetch(const std::string& url, 
 
 Result<std::vector<Reference>> GitRepository::ListRemote(const std::string& url, const FetchOptions& options) {
   git_remote* remote_raw = nullptr;
-  if (int rc = git_remote_create_anonymous(&remote_raw, handle_->repo.get(), url.c_str()); rc != 0) {
+  if (int rc = CreateRemote(&remote_raw, handle_->repo.get(), url); rc != 0) {
     return GitError(rc, "set up remote " + url, path_);
   }
   RemotePtr remote(remote_raw);

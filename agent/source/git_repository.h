@@ -89,6 +89,9 @@ struct FetchOptions {
   // The whole fetch is abandoned when this passes (checked on every progress
   // report from the transport). Zero means no deadline.
   std::chrono::steady_clock::time_point deadline{};
+  // A fetch that receives more than this is abandoned with kLimitExceeded
+  // (a hostile or broken remote must not fill the disk).
+  std::uint64_t max_receive_bytes = std::uint64_t{4} << 30;
   // Asked on every progress report; true abandons the fetch.
   std::function<bool()> cancelled;
 };

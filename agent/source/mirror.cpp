@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <condition_variable>
 #include <map>
+#include <thread>
 
 #include "agent/source/known_hosts.h"
 #include "agent/source/semver.h"
@@ -189,18 +191,22 @@ Result<GitRepository> Mirror::OpenOrCreate() {
 }
 
 std::optional<std::string> Mirror::SelectRef(const std::vector<Reference>& refs) const {
-  switch (spec_.track.kind) {
+  return SelectTrackedRef(spec_.track, refs);
+}
+
+std::optional<std::string> SelectTrackedRef(const Tracking& track, const std::vector<Reference>& refs) {
+  switch (track.kind) {
     case Tracking::Kind::kBranch:
     case Tracking::Kind::kTag: {
       std::string want =
-          (spec_.track.kind == Tracking::Kind::kBranch ? "refs/heads/" : "refs/tags/") + spec_.track.value;
+          (track.kind == Tracking::Kind::kBranch ? "refs/heads/" : "refs/tags/") + track.value;
       for (const Reference& r : refs) {
         if (r.name == want) return want;
       }
       return std::nullopt;
     }
     case Tracking::Kind::kSemver: {
-      Result<SemVerRange> range = SemVerRange::Parse(spec_.track.value);
+      Result<SemVerRange> range = SemVerRange::Parse(track.value);
       if (!range.ok()) return std::nullopt;
       std::vector<std::string> tags;
       for (const Reference& r : refs) {
@@ -258,6 +264,88 @@ Result<FetchOptions> Mirror::MakeFetchOptions() const {
   return options;
 }
 
+// libgit2 1.5 has no socket timeouts: a remote that accepts the connection
+// and then says nothing would block a fetch forever, and with it the
+// poller and shutdown. So the fetch runs on a thread of its own with its
+// own repository handle and copies of everything it needs; the caller waits
+// for it with a deadline and, when the deadline passes or a stop is asked
+// for, abandons it. An abandoned fetch can only touch refs/keelson/incoming/
+// (the mirror's refs move here, after it finished); while it is still
+// stuck, new attempts are refused, so at most one thread per mirror hangs.
+struct Mirror::FetchJob {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::atomic<bool> abandoned{false};
+  Result<GitRepository::FetchResult> result = MakeError(ErrorCode::kInternal, "fetch did not run");
+  std::optional<std::string> chosen;
+  std::string advertised_object;
+};
+
+Result<std::shared_ptr<Mirror::FetchJob>> Mirror::RunWatchedFetch(FetchOptions options, const StopSignal* stop) {
+  if (stuck_) {
+    std::lock_guard<std::mutex> lock(stuck_->mu);
+    if (!stuck_->done) {
+      return MakeError(ErrorCode::kUnavailable,
+                       "an earlier fetch from " + RedactUrl(spec_.url) + " is still waiting for an answer");
+    }
+  }
+  stuck_.reset();
+  auto job = std::make_shared<FetchJob>();
+  options.cancelled = [job] { return job->abandoned.load(); };
+  std::thread([job, options = std::move(options), path = path(), url = spec_.url, track = spec_.track] {
+    Result<GitRepository> repo = GitRepository::Open(path);
+    Result<GitRepository::FetchResult> result = repo.ok() ? Result<GitRepository::FetchResult>(
+                                                                MakeError(ErrorCode::kInternal, "fetch did not run"))
+                                                          : Result<GitRepository::FetchResult>(repo.error());
+    std::optional<std::string> chosen;
+    std::string advertised_object;
+    if (repo.ok()) {
+      auto choose = [&](const std::vector<Reference>& advertised) -> Result<std::vector<std::string>> {
+        chosen = SelectTrackedRef(track, advertised);
+        if (!chosen) return std::vector<std::string>{};
+        for (const Reference& r : advertised) {
+          if (r.name == *chosen) advertised_object = r.target;
+        }
+        Result<std::string> have = repo->ResolveRevision(*chosen);
+        if (have.ok() && *have == advertised_object) return std::vector<std::string>{};
+        return std::vector<std::string>{"+" + *chosen + ":" + std::string(kIncoming) + WithoutRefsPrefix(*chosen)};
+      };
+      result = repo->Fetch(url, choose, options);
+    }
+    std::lock_guard<std::mutex> lock(job->mu);
+    job->result = std::move(result);
+    job->chosen = std::move(chosen);
+    job->advertised_object = std::move(advertised_object);
+    job->done = true;
+    job->cv.notify_all();
+  }).detach();
+
+  // The transport checks `options.deadline` itself whenever data arrives;
+  // this one catches a remote that sends nothing at all.
+  auto deadline = std::chrono::steady_clock::now() + spec_.timeout + std::chrono::seconds(1);
+  std::unique_lock<std::mutex> lock(job->mu);
+  while (!job->done) {
+    if (stop != nullptr && stop->stopped()) {
+      job->abandoned = true;
+      stuck_ = job;
+      return MakeError(ErrorCode::kUnavailable, "fetch from " + RedactUrl(spec_.url) + " stopped");
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      job->abandoned = true;
+      stuck_ = job;
+      return MakeError(ErrorCode::kUnavailable,
+                       "no answer from " + RedactUrl(spec_.url) + " within " +
+                           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(spec_.timeout).count()) +
+                           "s; fetch abandoned");
+    }
+    // Short slices so that a stop is noticed promptly: the stop signal
+    // cannot wake this condition variable.
+    job->cv.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(20)));
+  }
+  return job;
+}
+
 Result<SyncResult> Mirror::Sync(const StopSignal* stop) {
   std::lock_guard<std::mutex> lock(mu_);
   Location where{spec_.name, 0, 0, {}};
@@ -289,6 +377,7 @@ Result<SyncResult> Mirror::SyncOnce(GitRepository& repo, const StopSignal* stop)
   Result<FetchOptions> options = MakeFetchOptions();
   if (!options.ok()) return std::move(options).error();
   options->deadline = std::chrono::steady_clock::now() + spec_.timeout;
+  options->max_receive_bytes = spec_.max_receive_bytes;
   if (stop != nullptr) options->cancelled = [stop] { return stop->stopped(); };
 
   // Before the fetch: what the mirror holds now.
@@ -306,21 +395,13 @@ Result<SyncResult> Mirror::SyncOnce(GitRepository& repo, const StopSignal* stop)
     }
   }
 
-  std::optional<std::string> chosen;
-  std::string advertised_object;
-  auto choose = [&](const std::vector<Reference>& advertised) -> Result<std::vector<std::string>> {
-    chosen = SelectRef(advertised);
-    if (!chosen) return std::vector<std::string>{};
-    for (const Reference& r : advertised) {
-      if (r.name == *chosen) advertised_object = r.target;
-    }
-    Result<std::string> have = repo.ResolveRevision(*chosen);
-    if (have.ok() && *have == advertised_object) return std::vector<std::string>{};
-    return std::vector<std::string>{"+" + *chosen + ":" + std::string(kIncoming) + WithoutRefsPrefix(*chosen)};
-  };
-  Result<GitRepository::FetchResult> fetched = repo.Fetch(spec_.url, choose, *options);
+  Result<std::shared_ptr<FetchJob>> job = RunWatchedFetch(*options, stop);
+  if (!job.ok()) return std::move(job).error();
+  Result<GitRepository::FetchResult>& fetched = (*job)->result;
+  const std::optional<std::string>& chosen = (*job)->chosen;
+  const std::string& advertised_object = (*job)->advertised_object;
   if (!fetched.ok()) {
-    Error e = std::move(fetched).error();
+    Error e = fetched.error();
     if (e.message.find(spec_.url) != std::string::npos && RedactUrl(spec_.url) != spec_.url) {
       e.message.replace(e.message.find(spec_.url), spec_.url.size(), RedactUrl(spec_.url));
     }

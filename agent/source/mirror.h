@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -69,7 +70,10 @@ struct SourceSpec {
   std::string https_password;
   std::string ca_file;
 
-  // Each attempt is abandoned after `timeout` (checked as data arrives).
+  // Each attempt is abandoned after `timeout`: checked as data arrives, and
+  // (for a remote that sends nothing) by a watchdog one second later. An
+  // abandoned attempt's thread lingers until its connection ends; until
+  // then new attempts fail at once instead of piling up.
   // Unavailable remotes are retried up to `max_attempts` times in all,
   // waiting initial_backoff, then twice as long each time up to
   // max_backoff. Authentication and trust failures are not retried.
@@ -77,6 +81,10 @@ struct SourceSpec {
   int max_attempts = 3;
   std::chrono::milliseconds initial_backoff{std::chrono::seconds(1)};
   std::chrono::milliseconds max_backoff{std::chrono::seconds(30)};
+
+  // A fetch receiving more than this is abandoned (kLimitExceeded, not
+  // retried). Raise it for very large first clones.
+  std::uint64_t max_receive_bytes = std::uint64_t{4} << 30;
 };
 
 // Checks the parts of a spec that need no network: name, URL form,
@@ -132,15 +140,21 @@ class Mirror {
   Result<SyncResult> SyncOnce(GitRepository& repo, const StopSignal* stop);
   Result<FetchOptions> MakeFetchOptions() const;
   Result<GitRepository> OpenOrCreate();
-  // The tracked ref name among `ref_names` (tags without refs/tags/ for
-  // semver are matched); nullopt when none.
+  // The tracked ref name among `refs`; nullopt when none.
   std::optional<std::string> SelectRef(const std::vector<Reference>& refs) const;
+  struct FetchJob;
+  Result<std::shared_ptr<FetchJob>> RunWatchedFetch(FetchOptions options, const StopSignal* stop);
 
   SourceSpec spec_;
   std::string state_dir_;
   Clock& clock_;
   std::mutex mu_;
+  std::shared_ptr<FetchJob> stuck_;  // an abandoned fetch, until it ends
 };
+
+// The ref `track` selects among `refs` (a branch or tag by name, or the
+// highest tag in a semver range); nullopt when none matches.
+std::optional<std::string> SelectTrackedRef(const Tracking& track, const std::vector<Reference>& refs);
 
 // `url` with any password or user info removed, for messages.
 std::string RedactUrl(const std::string& url);

@@ -5,9 +5,9 @@
 //
 // Each source has its own worker thread, so a slow remote delays only its
 // own source. Triggers that arrive while a sync runs are coalesced into one
-// more sync. Stop() cancels running fetches and backoff waits and joins the
-// workers; it returns promptly (a fetch notices at its next progress report
-// or connection step). Thread safety: Trigger, stats and Stop may be called
+// more sync. Stop() cancels running fetches (see Mirror::Sync) and backoff
+// waits and joins the workers; it returns within tens of milliseconds even
+// when a remote hangs. Thread safety: Trigger, stats and Stop may be called
 // from any thread; Add only before Start.
 #pragma once
 

@@ -299,6 +299,13 @@ TEST(GitRepository, FetchesOverFileUrlsIntoABareRepository) {
   Result<FetchStats> stats = mirror->Fetch("file://" + work, {"+refs/heads/main:refs/test/main"}, options);
   ASSERT_TRUE(stats.ok()) << stats.error().ToString();
   EXPECT_EQ(*mirror->ResolveRevision("refs/test/main"), head);
+  FetchOptions capped;
+  capped.max_receive_bytes = 10;
+  CommitFile(work, "b.txt", std::string(4096, 'b'), "second");
+  Result<FetchStats> too_big = mirror->Fetch("file://" + work, {"+refs/heads/main:refs/test/big"}, capped);
+  ASSERT_FALSE(too_big.ok());
+  EXPECT_EQ(too_big.error().code, ErrorCode::kLimitExceeded) << too_big.error().ToString();
+  EXPECT_FALSE(mirror->ResolveRevision("refs/test/big").ok());
   Result<FetchStats> failed = mirror->Fetch("file://" + dir.path() + "/none", {"+refs/heads/main:refs/test/x"}, options);
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "tests/testing/temp_dir.h"
 #include "tests/unit/agent/source/fake_clock.h"
@@ -192,6 +193,45 @@ TEST_F(MirrorTest, GarbageFromTheRemoteLeavesTheMirrorUntouched) {
     EXPECT_EQ(mirror.Current()->revision, first_);
     EXPECT_EQ(Git(mirror.path(), {"for-each-ref", "--format=%(refname)"}), "refs/heads/main");
   }
+}
+
+TEST_F(MirrorTest, ARemoteThatNeverAnswersIsAbandonedAtTheTimeout) {
+  Mirror good(Spec("file://" + upstream_), state_, clock_);
+  ASSERT_TRUE(good.Sync().ok());
+  testing::GarbageServer silent("", /*hold_open=*/true);
+  SourceSpec spec = Spec("git://127.0.0.1:" + std::to_string(silent.port()) + "/app.git");
+  spec.timeout = std::chrono::seconds(1);
+  spec.max_attempts = 2;
+  Mirror mirror(spec, state_, clock_);
+  auto start = std::chrono::steady_clock::now();
+  Result<SyncResult> failed = mirror.Sync();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable);
+  // The first attempt timed out; the second found it still stuck and did
+  // not pile another thread on top.
+  EXPECT_NE(failed.error().message.find("still waiting for an answer (after 2 attempts)"), std::string::npos)
+      << failed.error().message;
+  EXPECT_EQ(silent.connections(), 1);
+  EXPECT_EQ(mirror.Current()->revision, first_);
+}
+
+TEST_F(MirrorTest, AStopSignalEndsAFetchThatGetsNoAnswer) {
+  testing::GarbageServer silent("", /*hold_open=*/true);
+  SourceSpec spec = Spec("git://127.0.0.1:" + std::to_string(silent.port()) + "/app.git");
+  spec.timeout = std::chrono::hours(1);
+  Mirror mirror(spec, state_, clock_);
+  StopSignal stop;
+  std::thread stopper([&] {
+    testing::WaitFor([&] { return silent.connections() > 0; }, std::chrono::seconds(10));
+    stop.Stop();
+  });
+  auto start = std::chrono::steady_clock::now();
+  Result<SyncResult> stopped = mirror.Sync(&stop);
+  stopper.join();
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_NE(stopped.error().message.find("stopped"), std::string::npos) << stopped.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
 TEST_F(MirrorTest, FetchesOverTheGitProtocolFromGitDaemon) {

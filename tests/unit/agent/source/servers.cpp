@@ -137,7 +137,7 @@ std::string GitDaemon::Url(const std::string& repo) const {
 
 std::string GitDaemon::log() const { return ReadAll(dir_.path() + "/daemon.log"); }
 
-GarbageServer::GarbageServer(std::string reply) : reply_(std::move(reply)) {
+GarbageServer::GarbageServer(std::string reply, bool hold_open) : reply_(std::move(reply)), hold_open_(hold_open) {
   listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -155,6 +155,10 @@ GarbageServer::GarbageServer(std::string reply) : reply_(std::move(reply)) {
       int fd = accept(listen_fd_, nullptr, nullptr);
       if (fd < 0) continue;
       ++connections_;
+      if (hold_open_) {
+        held_.push_back(fd);
+        continue;
+      }
       char buf[4096];
       pollfd r{fd, POLLIN, 0};
       if (poll(&r, 1, 1000) > 0) (void)!read(fd, buf, sizeof buf);
@@ -168,6 +172,7 @@ GarbageServer::GarbageServer(std::string reply) : reply_(std::move(reply)) {
 GarbageServer::~GarbageServer() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
+  for (int fd : held_) close(fd);
   if (listen_fd_ >= 0) close(listen_fd_);
 }
 

@@ -53,10 +53,11 @@ class GitDaemon {
   bool ok_ = false;
 };
 
-// A TCP server that answers every connection with `reply` and closes it.
+// A TCP server that answers every connection with `reply` and closes it,
+// or (hold_open) accepts connections and never says anything.
 class GarbageServer {
  public:
-  explicit GarbageServer(std::string reply);
+  explicit GarbageServer(std::string reply, bool hold_open = false);
   ~GarbageServer();
   int port() const { return port_; }
   int connections() const { return connections_; }
@@ -65,6 +66,8 @@ class GarbageServer {
   int listen_fd_ = -1;
   int port_ = 0;
   std::string reply_;
+  bool hold_open_ = false;
+  std::vector<int> held_;
   std::thread thread_;
   std::atomic<int> connections_{0};
   std::atomic<bool> stop_{false};

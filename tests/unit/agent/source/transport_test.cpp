@@ -1,6 +1,6 @@
-// Fetches over every transport against real servers on loopback ports:
-// file://, git:// (git daemon, in mirror_test), https:// (nginx + fcgiwrap +
-// git-http-backend with a throwaway CA) and ssh:// (OpenSSH's sshd).
+// Fetches against real servers on loopback ports: file:// and https://
+// (nginx + fcgiwrap + git-http-backend with a throwaway CA). git:// (git
+// daemon) is in mirror_test, ssh:// in ssh_transport_test.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -114,47 +114,6 @@ TEST_F(TransportTest, RefusesHttpsServersItCannotTrust) {
     EXPECT_FALSE(mirror.Current().ok()) << c.name;  // nothing was mirrored
   }
   EXPECT_TRUE(clock_.sleeps().empty());  // trust and auth failures are not retried
-}
-
-TEST_F(TransportTest, FetchesOverSshCheckingTheHostKey) {
-  testing::SshGitServer server;
-  ASSERT_TRUE(server.ok()) << server.why_not();
-  SourceSpec spec = Spec(server.Url(upstream_), "ssh");
-  spec.ssh_private_key_file = server.private_key();
-  spec.known_hosts_file = server.known_hosts();
-  Mirror mirror(spec, dir_.path() + "/state", clock_);
-  Result<SyncResult> synced = mirror.Sync();
-  ASSERT_TRUE(synced.ok()) << synced.error().ToString() << "\n" << server.log();
-  EXPECT_EQ(synced->revision, head_);
-  std::string second = Push();
-  synced = mirror.Sync();
-  ASSERT_TRUE(synced.ok()) << synced.error().ToString();
-  EXPECT_EQ(synced->revision, second);
-}
-
-TEST_F(TransportTest, RefusesSshHostsWhoseKeyIsUnknownOrDifferent) {
-  testing::SshGitServer server;
-  ASSERT_TRUE(server.ok()) << server.why_not();
-  keelson::testing::TempDir extra;
-  std::string empty_known_hosts = extra.Write("known_hosts", "# nobody\n");
-  struct Case {
-    std::string name, known_hosts;
-    std::string message;
-  };
-  for (const Case& c : std::vector<Case>{{"changed", server.wrong_known_hosts(), "does not match known_hosts"},
-                                         {"unknown", empty_known_hosts, "is not in known_hosts"}}) {
-    SourceSpec spec = Spec(server.Url(upstream_), c.name);
-    spec.ssh_private_key_file = server.private_key();
-    spec.known_hosts_file = c.known_hosts;
-    spec.max_attempts = 3;
-    Mirror mirror(spec, dir_.path() + "/state", clock_);
-    Result<SyncResult> refused = mirror.Sync();
-    ASSERT_FALSE(refused.ok()) << c.name;
-    EXPECT_EQ(refused.error().code, ErrorCode::kAccessDenied) << refused.error().ToString();
-    EXPECT_NE(refused.error().message.find(c.message), std::string::npos) << refused.error().message;
-    EXPECT_FALSE(mirror.Current().ok());
-  }
-  EXPECT_TRUE(clock_.sleeps().empty());
 }
 
 }  // namespace
