@@ -246,7 +246,12 @@ class SandboxApi {
   std::uint64_t request_sequence_ = 0;
   // When each workload's current generation was first seen, for the
   // rollout delay (key: storage key/namespace/name).
-  std::map<std::string, std::pair<std::int64_t, std::chrono::system_clock::time_point>> rollouts_;
+  struct Rollout {
+    std::int64_t generation = 0;
+    std::chrono::system_clock::time_point started;
+    bool settled = false;  // final status written; nothing to do until the spec changes
+  };
+  std::map<std::string, Rollout> rollouts_;
 };
 
 // Current time as Kubernetes prints it ("2026-01-02T03:04:05Z").
