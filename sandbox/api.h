@@ -204,6 +204,9 @@ class SandboxApi {
                     const std::map<std::string, std::string>& q);
   ApiResponse Apply(const ApiRequest& request, const ResourceType& type, const std::string& ns,
                     const std::string& name, const std::map<std::string, std::string>& q);
+  // The autoscaling/v1 Scale view of spec.replicas (GET, PUT, PATCH).
+  ApiResponse Scale(const ApiRequest& request, const ResourceType& type, const std::string& ns,
+                    const std::string& name, const std::map<std::string, std::string>& q);
   ApiResponse Delete(const ApiRequest& request, const ResourceType& type, const std::string& ns,
                      const std::string& name, const std::map<std::string, std::string>& q);
   ApiResponse DeleteCollection(const ApiRequest& request, const ResourceType& type, const std::string& ns,

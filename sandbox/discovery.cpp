@@ -72,11 +72,18 @@ Json SandboxApi::AggregatedGroup(const std::string& group) const {
       r["verbs"] = Verbs();
       if (!t.short_names.empty()) r["shortNames"] = t.short_names;
       if (!t.categories.empty()) r["categories"] = t.categories;
+      Json subresources = Json::array();
       if (t.has_status) {
-        r["subresources"] = Json::array({Json{{"subresource", "status"},
-                                              {"responseKind", r["responseKind"]},
-                                              {"verbs", Json::array({"get", "patch", "update"})}}});
+        subresources.push_back(Json{{"subresource", "status"},
+                                    {"responseKind", r["responseKind"]},
+                                    {"verbs", Json::array({"get", "patch", "update"})}});
       }
+      if (t.has_scale) {
+        subresources.push_back(Json{{"subresource", "scale"},
+                                    {"responseKind", Json{{"group", "autoscaling"}, {"version", "v1"}, {"kind", "Scale"}}},
+                                    {"verbs", Json::array({"get", "patch", "update"})}});
+      }
+      if (!subresources.empty()) r["subresources"] = std::move(subresources);
       resources.push_back(std::move(r));
     }
     versions.push_back(Json{{"version", version}, {"resources", std::move(resources)}, {"freshness", "Current"}});
@@ -144,6 +151,15 @@ ApiResponse SandboxApi::ResourceList(const std::string& group, const std::string
                                {"singularName", ""},
                                {"namespaced", t.namespaced},
                                {"kind", t.kind},
+                               {"verbs", Json::array({"get", "patch", "update"})}});
+    }
+    if (t.has_scale) {
+      resources.push_back(Json{{"name", t.plural + "/scale"},
+                               {"singularName", ""},
+                               {"namespaced", t.namespaced},
+                               {"group", "autoscaling"},
+                               {"version", "v1"},
+                               {"kind", "Scale"},
                                {"verbs", Json::array({"get", "patch", "update"})}});
     }
   }

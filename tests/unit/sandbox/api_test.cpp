@@ -178,6 +178,24 @@ TEST_F(ApiTest, StatusSubresourceIsSeparate) {
   EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/configmaps/x/status").status, 404);
 }
 
+TEST_F(ApiTest, ScaleSubresourceReadsAndWritesReplicas) {
+  ASSERT_EQ(Call("POST", "/apis/apps/v1/namespaces/default/deployments", kDeployment).status, 201);
+  const std::string url = "/apis/apps/v1/namespaces/default/deployments/web/scale";
+  Json scale = Body(Call("GET", url));
+  EXPECT_EQ(scale["kind"], "Scale");
+  EXPECT_EQ(scale["spec"]["replicas"], 1);
+  EXPECT_EQ(scale["status"]["selector"], "app=web");
+  ApiResponse patched = Call("PATCH", url, R"({"spec":{"replicas":4}})", "application/merge-patch+json");
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(Body(Call("GET", "/apis/apps/v1/namespaces/default/deployments/web"))["spec"]["replicas"], 4);
+  EXPECT_EQ(Call("PATCH", url, R"({"spec":{"replicas":-1}})", "application/merge-patch+json").status, 422);
+  EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/configmaps/x/scale").status, 404);
+  bool listed = false;
+  Json apps = Body(Call("GET", "/apis/apps/v1"));
+  for (const Json& r : apps["resources"]) listed |= r["name"] == "deployments/scale";
+  EXPECT_TRUE(listed);
+}
+
 TEST_F(ApiTest, PatchFormats) {
   ASSERT_EQ(Call("POST", "/apis/apps/v1/namespaces/default/deployments", kDeployment).status, 201);
   const std::string url = "/apis/apps/v1/namespaces/default/deployments/web";
