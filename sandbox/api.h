@@ -189,6 +189,10 @@ class SandboxApi {
   Json AggregatedGroup(const std::string& group) const;
   ApiResponse OpenApiIndex() const;
   ApiResponse OpenApiDocument(const std::string& group_version_path) const;
+  // The serialized document and its hash for one group-version, rebuilt
+  // when the registry's epoch changes (kubectl reads them on every apply).
+  const std::pair<std::string, std::string>& OpenApiCached(const std::string& group,
+                                                           const std::string& version) const;
   Json OpenApiFor(const std::string& group, const std::string& version) const;
 
   // Verbs.
@@ -249,6 +253,7 @@ class SandboxApi {
   std::uint64_t request_sequence_ = 0;
   // When each workload's current generation was first seen, for the
   // rollout delay (key: storage key/namespace/name).
+  mutable std::map<std::string, std::pair<std::uint64_t, std::pair<std::string, std::string>>> openapi_cache_;
   struct Rollout {
     std::int64_t generation = 0;
     std::chrono::system_clock::time_point started;

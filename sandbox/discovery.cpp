@@ -226,12 +226,23 @@ Json SandboxApi::OpenApiFor(const std::string& group, const std::string& version
               {"components", Json{{"schemas", std::move(schemas)}}}};
 }
 
+const std::pair<std::string, std::string>& SandboxApi::OpenApiCached(const std::string& group,
+                                                                     const std::string& version) const {
+  auto& entry = openapi_cache_[GroupVersionPath(group, version)];
+  if (entry.first != registry_.epoch() || entry.second.first.empty()) {
+    std::string body = OpenApiFor(group, version).dump();
+    std::string hash = Sha256Hex(body);
+    entry = {registry_.epoch(), {std::move(body), std::move(hash)}};
+  }
+  return entry.second;
+}
+
 ApiResponse SandboxApi::OpenApiIndex() const {
   Json paths = Json::object();
   for (const std::string& group : registry_.Groups()) {
     for (const std::string& version : registry_.Versions(group)) {
       std::string path = GroupVersionPath(group, version);
-      std::string hash = Sha256Hex(OpenApiFor(group, version).dump());
+      const std::string& hash = OpenApiCached(group, version).second;
       paths[path] = Json{{"serverRelativeURL", "/openapi/v3/" + path + "?hash=" + hash}};
     }
   }
@@ -242,7 +253,9 @@ ApiResponse SandboxApi::OpenApiDocument(const std::string& group_version_path) c
   for (const std::string& group : registry_.Groups()) {
     for (const std::string& version : registry_.Versions(group)) {
       if (GroupVersionPath(group, version) == group_version_path) {
-        return Reply(OpenApiFor(group, version));
+        ApiResponse r;
+        r.body = OpenApiCached(group, version).first;
+        return r;
       }
     }
   }
