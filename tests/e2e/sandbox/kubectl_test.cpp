@@ -208,6 +208,13 @@ TEST_F(KubectlTest, ServerSideApplyGetDiffWaitDelete) {
   ASSERT_EQ(widget.exit_code, 0) << widget.err;
   EXPECT_EQ(Yaml(widget.out).FindPath({"spec", "size"})->AsInt(), 3);
 
+  // The rollout settles first: kubectl diff shows status too, and a status
+  // the controller writes between diff's read and its dry run would show.
+  ProcessResult wait = sandbox_->Run({"wait", "--for=condition=Available", "deployment/web", "-n", "shop",
+                                      "--timeout=30s"});
+  EXPECT_EQ(wait.exit_code, 0) << wait.out << wait.err;
+  EXPECT_NE(wait.out.find("condition met"), std::string::npos);
+
   // Nothing changed: both diff modes are silent and exit 0.
   ProcessResult same = sandbox_->Run({"diff", "-f", manifest});
   EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
@@ -225,10 +232,6 @@ TEST_F(KubectlTest, ServerSideApplyGetDiffWaitDelete) {
     EXPECT_EQ(diff.out.find("Service"), std::string::npos) << mode << diff.out;
   }
 
-  ProcessResult wait = sandbox_->Run({"wait", "--for=condition=Available", "deployment/web", "-n", "shop",
-                                      "--timeout=30s"});
-  EXPECT_EQ(wait.exit_code, 0) << wait.out << wait.err;
-  EXPECT_NE(wait.out.find("condition met"), std::string::npos);
   ProcessResult established = sandbox_->Run({"wait", "--for=condition=Established",
                                              "crd/widgets.example.com", "--timeout=30s"});
   EXPECT_EQ(established.exit_code, 0) << established.out << established.err;
