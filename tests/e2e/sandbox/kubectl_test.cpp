@@ -417,3 +417,31 @@ TEST(SandboxTlsTest, KubectlTalksTlsWithAToken) {
 
 }  // namespace
 }  // namespace keelson::testing
+
+namespace keelson::testing {
+namespace {
+
+TEST(SandboxCommandTest, UsageErrorsExitTwoWithAMessage) {
+  TempDir dir;
+  ProcessResult no_state = RunProgram({KEELSON_BINARY, "sandbox"});
+  EXPECT_EQ(no_state.exit_code, 2);
+  EXPECT_NE(no_state.err.find("--state-dir is required"), std::string::npos) << no_state.err;
+  ProcessResult bad_listen = RunProgram({KEELSON_BINARY, "sandbox", "--state-dir", dir.path(), "--listen", "nope"});
+  EXPECT_EQ(bad_listen.exit_code, 2);
+  EXPECT_NE(bad_listen.err.find("--listen"), std::string::npos) << bad_listen.err;
+  ProcessResult bad_rate =
+      RunProgram({KEELSON_BINARY, "sandbox", "--state-dir", dir.path(), "--fault-error-rate", "2"});
+  EXPECT_EQ(bad_rate.exit_code, 2);
+  EXPECT_NE(bad_rate.err.find("--fault-error-rate"), std::string::npos) << bad_rate.err;
+  ProcessResult half_tls =
+      RunProgram({KEELSON_BINARY, "sandbox", "--state-dir", dir.path(), "--tls-cert", dir.path() + "/none.pem"});
+  EXPECT_EQ(half_tls.exit_code, 2);
+  EXPECT_NE(half_tls.err.find("--tls-cert and --tls-key go together"), std::string::npos) << half_tls.err;
+  dir.Write("state/state.json", "not json");
+  ProcessResult corrupt = RunProgram({KEELSON_BINARY, "sandbox", "--state-dir", dir.path() + "/state"});
+  EXPECT_EQ(corrupt.exit_code, 2);
+  EXPECT_NE(corrupt.err.find("state.json: not a sandbox state file"), std::string::npos) << corrupt.err;
+}
+
+}  // namespace
+}  // namespace keelson::testing
