@@ -772,6 +772,14 @@ ApiResponse SandboxApi::HandleResource(const ApiRequest& request, const Target& 
     return BadRequest("dryRun must be All when set");
   }
   const std::string& m = request.method;
+  if ((m == "POST" || m == "PUT") && !request.body.empty() &&
+      (request.content_type.starts_with("application/vnd.kubernetes.protobuf") ||
+       request.content_type.starts_with("application/cbor"))) {
+    // Typed clients (kubectl create namespace/configmap/secret ...) send
+    // protobuf; the sandbox speaks JSON and YAML only.
+    return StatusResponse(415, "UnsupportedMediaType",
+                          "the sandbox accepts application/json request bodies only, not " + request.content_type);
+  }
   if (t.name.empty()) {
     if (m == "GET") {
       if (QueryTrue(q, "watch")) {

@@ -410,6 +410,15 @@ TEST(SandboxTlsTest, KubectlTalksTlsWithAToken) {
   ProcessResult ok = sandbox.Run({"get", "namespaces", "-o", "name"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("namespace/default"), std::string::npos);
+  {
+    BackgroundProcess watch(sandbox.Kubectl({"get", "namespaces", "--watch", "-o", "name"}), dir.path() + "/watch.err");
+    ASSERT_TRUE(watch.WaitForOutput("namespace/default", 30s)) << watch.output();
+    std::string ns = dir.Write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: over-tls\n");
+    ASSERT_EQ(sandbox.Run({"create", "-f", ns}).exit_code, 0);
+    EXPECT_TRUE(watch.WaitForOutput("namespace/over-tls", 30s)) << watch.output();
+  }
+  ProcessResult still = sandbox.Run({"get", "namespace", "over-tls", "-o", "name"});
+  EXPECT_EQ(still.out, "namespace/over-tls\n") << still.err;
   ProcessResult wrong = sandbox.Run({"--token", "wrong", "get", "namespaces"});
   EXPECT_NE(wrong.exit_code, 0);
   EXPECT_NE(wrong.err.find("Unauthorized"), std::string::npos) << wrong.err;
