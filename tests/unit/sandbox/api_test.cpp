@@ -108,6 +108,7 @@ TEST_F(ApiTest, CreateGetListAndErrors) {
   EXPECT_EQ(Call("POST", "/api/v1/namespaces/default/configmaps", std::string(500, '[')).status, 400);
   ApiResponse invalid = Call("POST", "/api/v1/namespaces/default/configmaps", R"({"metadata":{"name":"Bad_Name"}})");
   EXPECT_EQ(invalid.status, 422);
+  EXPECT_EQ(Call("POST", "/api/v1/namespaces", "\x0a\x02k8s", "application/vnd.kubernetes.protobuf").status, 415);
   ApiResponse bad_replicas = Call("POST", "/apis/apps/v1/namespaces/default/deployments",
                                   R"({"metadata":{"name":"x"},"spec":{"replicas":"three"}})");
   EXPECT_EQ(bad_replicas.status, 422) << bad_replicas.body;
