@@ -756,6 +756,7 @@ ApiResponse SandboxApi::HandleResource(const ApiRequest& request, const Target& 
   if (found == nullptr) return StatusResponse(404, "NotFound", "the server could not find the requested resource");
   const ResourceType type = *found;  // the registry may change during the request (CRDs)
   if (!t.subresource.empty() && !(t.subresource == "status" && type.has_status) &&
+      !(t.subresource == "scale" && type.has_scale) &&
       !(t.subresource == "finalize" && type.kind == "Namespace")) {
     return StatusResponse(404, "NotFound", "the server could not find the requested resource");
   }
@@ -771,6 +772,14 @@ ApiResponse SandboxApi::HandleResource(const ApiRequest& request, const Target& 
     return BadRequest("dryRun must be All when set");
   }
   const std::string& m = request.method;
+  if ((m == "POST" || m == "PUT") && !request.body.empty() &&
+      (request.content_type.starts_with("application/vnd.kubernetes.protobuf") ||
+       request.content_type.starts_with("application/cbor"))) {
+    // Typed clients (kubectl create namespace/configmap/secret ...) send
+    // protobuf; the sandbox speaks JSON and YAML only.
+    return StatusResponse(415, "UnsupportedMediaType",
+                          "the sandbox accepts application/json request bodies only, not " + request.content_type);
+  }
   if (t.name.empty()) {
     if (m == "GET") {
       if (QueryTrue(q, "watch")) {
@@ -828,6 +837,7 @@ ApiResponse SandboxApi::HandleResource(const ApiRequest& request, const Target& 
     if (m == "DELETE") return DeleteCollection(request, type, t.ns, q);
     return StatusResponse(405, "MethodNotAllowed", m + " is not allowed on a collection");
   }
+  if (t.subresource == "scale" && (m == "GET" || m == "PUT" || m == "PATCH")) return Scale(request, type, t.ns, t.name, q);
   if (m == "GET") return Get(type, t.ns, t.name);
   if (m == "PUT") return Update(request, type, t.ns, t.name, t.subresource, q);
   if (m == "PATCH") return Patch(request, type, t.ns, t.name, t.subresource, q);
@@ -1325,6 +1335,87 @@ ApiResponse SandboxApi::Apply(const ApiRequest& request, const ResourceType& typ
                         false, dry_run);
   if (w.error.status != 200) return w.error;
   return JsonResponse(w.created ? 201 : 200, AsVersion(type, w.object));
+}
+
+namespace {
+
+Json ScaleView(const Json& object) {
+  const Json& metadata = object["metadata"];
+  Json scale = Json::object();
+  scale["kind"] = "Scale";
+  scale["apiVersion"] = "autoscaling/v1";
+  Json meta = Json::object();
+  for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
+    if (metadata.contains(k)) meta[k] = metadata[k];
+  }
+  scale["metadata"] = std::move(meta);
+  const Json* spec = Field(object, "spec");
+  const Json* replicas = spec != nullptr ? Field(*spec, "replicas") : nullptr;
+  scale["spec"] = Json{{"replicas", replicas != nullptr && replicas->is_number_integer() ? *replicas : Json(1)}};
+  const Json* status = Field(object, "status");
+  const Json* current = status != nullptr ? Field(*status, "replicas") : nullptr;
+  std::string selector;
+  const Json* match = spec != nullptr ? Field(*spec, "selector") : nullptr;
+  match = match != nullptr ? Field(*match, "matchLabels") : nullptr;
+  if (match != nullptr && match->is_object()) {
+    for (auto it = match->begin(); it != match->end(); ++it) {
+      if (!selector.empty()) selector += ",";
+      selector += it.key() + "=" + (it->is_string() ? it->get<std::string>() : it->dump());
+    }
+  }
+  scale["status"] = Json{{"replicas", current != nullptr && current->is_number_integer() ? *current : Json(0)},
+                         {"selector", selector}};
+  return scale;
+}
+
+}  // namespace
+
+ApiResponse SandboxApi::Scale(const ApiRequest& request, const ResourceType& type, const std::string& ns,
+                              const std::string& name, const std::map<std::string, std::string>& q) {
+  const Json* live = store_.Get(type.StorageKey(), ns, name);
+  if (live == nullptr) return NotFound(type, name);
+  Json scale = ScaleView(*live);
+  if (request.method == "GET") return JsonResponse(200, scale);
+  Result<Json> body = ParseBody(request.body, false);
+  if (!body.ok()) return BadRequest(body.error().ToString());
+  Json wanted;
+  std::string content_type = Lower(request.content_type.substr(0, request.content_type.find(';')));
+  if (request.method == "PUT") {
+    wanted = std::move(body).value();
+  } else if (content_type == "application/merge-patch+json") {
+    wanted = MergePatch(scale, *body);
+  } else if (content_type == "application/strategic-merge-patch+json") {
+    Result<Json> r = StrategicMergePatch(scale, *body);
+    if (!r.ok()) return BadRequest(r.error().message);
+    wanted = std::move(r).value();
+  } else if (content_type == "application/json-patch+json") {
+    Result<Json> r = JsonPatch(scale, *body);
+    if (!r.ok()) return StatusResponse(422, "Invalid", r.error().message);
+    wanted = std::move(r).value();
+  } else {
+    return StatusResponse(415, "UnsupportedMediaType", "unsupported patch type for the scale subresource");
+  }
+  const Json* spec = Field(wanted, "spec");
+  const Json* replicas = spec != nullptr ? Field(*spec, "replicas") : nullptr;
+  if (replicas == nullptr || !replicas->is_number_integer() || replicas->get<std::int64_t>() < 0) {
+    return Invalid(type, name, "spec.replicas", "must be a non-negative integer");
+  }
+  const Json* metadata = Field(wanted, "metadata");
+  std::string rv = metadata != nullptr ? StringField(*metadata, "resourceVersion") : "";
+  if (!rv.empty() && rv != StringField((*live)["metadata"], "resourceVersion")) {
+    return StatusResponse(409, "Conflict",
+                          "Operation cannot be fulfilled on " + type.GroupResource() + " \"" + name +
+                              "\": the object has been modified; please apply your changes to the latest version "
+                              "and try again",
+                          Details(type, name));
+  }
+  Json before = *live;
+  Json next = before;
+  next["spec"]["replicas"] = *replicas;
+  WriteResult w = Admit(type, ns, &before, std::move(next), "", ManagerFor(request, q), true,
+                        QueryValue(q, "dryRun") == "All");
+  if (w.error.status != 200) return w.error;
+  return JsonResponse(200, ScaleView(w.object));
 }
 
 void SandboxApi::RemoveNow(const ResourceType& type, const std::string& ns, const std::string& name) {

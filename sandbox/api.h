@@ -189,6 +189,10 @@ class SandboxApi {
   Json AggregatedGroup(const std::string& group) const;
   ApiResponse OpenApiIndex() const;
   ApiResponse OpenApiDocument(const std::string& group_version_path) const;
+  // The serialized document and its hash for one group-version, rebuilt
+  // when the registry's epoch changes (kubectl reads them on every apply).
+  const std::pair<std::string, std::string>& OpenApiCached(const std::string& group,
+                                                           const std::string& version) const;
   Json OpenApiFor(const std::string& group, const std::string& version) const;
 
   // Verbs.
@@ -203,6 +207,9 @@ class SandboxApi {
                     const std::string& name, const std::string& subresource,
                     const std::map<std::string, std::string>& q);
   ApiResponse Apply(const ApiRequest& request, const ResourceType& type, const std::string& ns,
+                    const std::string& name, const std::map<std::string, std::string>& q);
+  // The autoscaling/v1 Scale view of spec.replicas (GET, PUT, PATCH).
+  ApiResponse Scale(const ApiRequest& request, const ResourceType& type, const std::string& ns,
                     const std::string& name, const std::map<std::string, std::string>& q);
   ApiResponse Delete(const ApiRequest& request, const ResourceType& type, const std::string& ns,
                      const std::string& name, const std::map<std::string, std::string>& q);
@@ -246,7 +253,13 @@ class SandboxApi {
   std::uint64_t request_sequence_ = 0;
   // When each workload's current generation was first seen, for the
   // rollout delay (key: storage key/namespace/name).
-  std::map<std::string, std::pair<std::int64_t, std::chrono::system_clock::time_point>> rollouts_;
+  mutable std::map<std::string, std::pair<std::uint64_t, std::pair<std::string, std::string>>> openapi_cache_;
+  struct Rollout {
+    std::int64_t generation = 0;
+    std::chrono::system_clock::time_point started;
+    bool settled = false;  // final status written; nothing to do until the spec changes
+  };
+  std::map<std::string, Rollout> rollouts_;
 };
 
 // Current time as Kubernetes prints it ("2026-01-02T03:04:05Z").

@@ -87,18 +87,24 @@ void SandboxApi::RunControllers() {
     std::string name;
   };
   std::vector<Work> workloads;
-  for (const char* plural : {"deployments", "statefulsets", "daemonsets"}) {
-    const ResourceType* type = registry_.Find("apps", "v1", plural);
+  for (auto [group, plural] : {std::pair{"apps", "deployments"}, std::pair{"apps", "statefulsets"},
+                                std::pair{"apps", "daemonsets"}, std::pair{"batch", "jobs"}}) {
+    const ResourceType* type = registry_.Find(group, "v1", plural);
     store_.Scan(type->StorageKey(), "", "", [&](const std::string&, const Json& o) {
-      workloads.push_back(Work{type, o["metadata"].value("namespace", ""), o["metadata"].value("name", "")});
+      const Json& m = o["metadata"];
+      std::string ns = m.value("namespace", "");
+      std::string name = m.value("name", "");
+      // Settled workloads cost a lookup per tick, not a copy.
+      auto it = rollouts_.find(type->StorageKey() + "/" + ns + "/" + name);
+      const Json* generation = m.contains("generation") ? &m["generation"] : nullptr;
+      if (it != rollouts_.end() && it->second.settled && generation != nullptr && generation->is_number_integer() &&
+          generation->get<std::int64_t>() == it->second.generation) {
+        return true;
+      }
+      workloads.push_back(Work{type, std::move(ns), std::move(name)});
       return true;
     });
   }
-  const ResourceType* job_type = registry_.Find("batch", "v1", "jobs");
-  store_.Scan(job_type->StorageKey(), "", "", [&](const std::string&, const Json& o) {
-    workloads.push_back(Work{job_type, o["metadata"].value("namespace", ""), o["metadata"].value("name", "")});
-    return true;
-  });
   for (const Work& w : workloads) {
     const Json* object = store_.Get(w.type->StorageKey(), w.ns, w.name);
     if (object == nullptr) continue;
@@ -131,13 +137,14 @@ void SandboxApi::ReconcileWorkload(const ResourceType& type, const Json& object)
   const Json& spec = object.contains("spec") && object["spec"].is_object() ? object["spec"] : empty;
   const Json& status = object.contains("status") && object["status"].is_object() ? object["status"] : empty;
   bool seen_before = status.value("observedGeneration", std::int64_t{0}) == generation;
-  if (it == rollouts_.end() || it->second.first != generation) {
+  if (it == rollouts_.end() || it->second.generation != generation) {
     // A restarted sandbox finds workloads it already rolled out: they stay
     // as they are instead of rolling out again.
     auto start = seen_before && it == rollouts_.end() ? now - options_.rollout_delay : now;
-    it = rollouts_.insert_or_assign(key, std::make_pair(generation, start)).first;
+    it = rollouts_.insert_or_assign(key, Rollout{generation, start, false}).first;
   }
-  bool done = now - it->second.second >= options_.rollout_delay;
+  bool done = now - it->second.started >= options_.rollout_delay;
+  it->second.settled = done;
   const Json empty_template = Json::object();
   const Json& pod_template = spec.contains("template") ? spec["template"] : empty_template;
   bool fails = ImageFails(pod_template);

@@ -72,11 +72,18 @@ Json SandboxApi::AggregatedGroup(const std::string& group) const {
       r["verbs"] = Verbs();
       if (!t.short_names.empty()) r["shortNames"] = t.short_names;
       if (!t.categories.empty()) r["categories"] = t.categories;
+      Json subresources = Json::array();
       if (t.has_status) {
-        r["subresources"] = Json::array({Json{{"subresource", "status"},
-                                              {"responseKind", r["responseKind"]},
-                                              {"verbs", Json::array({"get", "patch", "update"})}}});
+        subresources.push_back(Json{{"subresource", "status"},
+                                    {"responseKind", r["responseKind"]},
+                                    {"verbs", Json::array({"get", "patch", "update"})}});
       }
+      if (t.has_scale) {
+        subresources.push_back(Json{{"subresource", "scale"},
+                                    {"responseKind", Json{{"group", "autoscaling"}, {"version", "v1"}, {"kind", "Scale"}}},
+                                    {"verbs", Json::array({"get", "patch", "update"})}});
+      }
+      if (!subresources.empty()) r["subresources"] = std::move(subresources);
       resources.push_back(std::move(r));
     }
     versions.push_back(Json{{"version", version}, {"resources", std::move(resources)}, {"freshness", "Current"}});
@@ -146,6 +153,15 @@ ApiResponse SandboxApi::ResourceList(const std::string& group, const std::string
                                {"kind", t.kind},
                                {"verbs", Json::array({"get", "patch", "update"})}});
     }
+    if (t.has_scale) {
+      resources.push_back(Json{{"name", t.plural + "/scale"},
+                               {"singularName", ""},
+                               {"namespaced", t.namespaced},
+                               {"group", "autoscaling"},
+                               {"version", "v1"},
+                               {"kind", "Scale"},
+                               {"verbs", Json::array({"get", "patch", "update"})}});
+    }
   }
   if (resources.empty()) {
     ApiResponse r = Reply(Json{{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", Json::object()},
@@ -210,12 +226,23 @@ Json SandboxApi::OpenApiFor(const std::string& group, const std::string& version
               {"components", Json{{"schemas", std::move(schemas)}}}};
 }
 
+const std::pair<std::string, std::string>& SandboxApi::OpenApiCached(const std::string& group,
+                                                                     const std::string& version) const {
+  auto& entry = openapi_cache_[GroupVersionPath(group, version)];
+  if (entry.first != registry_.epoch() || entry.second.first.empty()) {
+    std::string body = OpenApiFor(group, version).dump();
+    std::string hash = Sha256Hex(body);
+    entry = {registry_.epoch(), {std::move(body), std::move(hash)}};
+  }
+  return entry.second;
+}
+
 ApiResponse SandboxApi::OpenApiIndex() const {
   Json paths = Json::object();
   for (const std::string& group : registry_.Groups()) {
     for (const std::string& version : registry_.Versions(group)) {
       std::string path = GroupVersionPath(group, version);
-      std::string hash = Sha256Hex(OpenApiFor(group, version).dump());
+      const std::string& hash = OpenApiCached(group, version).second;
       paths[path] = Json{{"serverRelativeURL", "/openapi/v3/" + path + "?hash=" + hash}};
     }
   }
@@ -226,7 +253,9 @@ ApiResponse SandboxApi::OpenApiDocument(const std::string& group_version_path) c
   for (const std::string& group : registry_.Groups()) {
     for (const std::string& version : registry_.Versions(group)) {
       if (GroupVersionPath(group, version) == group_version_path) {
-        return Reply(OpenApiFor(group, version));
+        ApiResponse r;
+        r.body = OpenApiCached(group, version).first;
+        return r;
       }
     }
   }

@@ -68,16 +68,27 @@ ListInfo ListInfoFor(const FieldPath& path, const Json& items, bool custom) {
 // "k:" element for an item of a keyed list; protocol defaults to TCP as the
 // server defaults it before computing keys.
 std::string ItemKey(const Json& item, const std::vector<std::string>& keys) {
-  nlohmann::json key = nlohmann::json::object();
-  for (const std::string& k : keys) {
-    auto it = item.find(k);
+  // JSON with the key names sorted, as Go marshals a map.
+  std::vector<const std::string*> sorted;
+  for (const std::string& k : keys) sorted.push_back(&k);
+  std::sort(sorted.begin(), sorted.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+  std::string out = "k:{";
+  bool first = true;
+  for (const std::string* k : sorted) {
+    auto it = item.find(*k);
+    std::string value;
     if (it != item.end()) {
-      key[k] = nlohmann::json::parse(it->dump());
-    } else if (k == "protocol") {
-      key[k] = "TCP";
+      value = it->dump();
+    } else if (*k == "protocol") {
+      value = "\"TCP\"";
+    } else {
+      continue;
     }
+    if (!first) out += ",";
+    first = false;
+    out += Json(*k).dump() + ":" + value;
   }
-  return "k:" + key.dump();
+  return out + "}";
 }
 
 std::string SetItemKey(const Json& item) { return "v:" + item.dump(); }

@@ -57,6 +57,7 @@ ResourceRegistry::ResourceRegistry() {
               {"crd", "crds"}, true, true),
       Builtin("events.k8s.io", "v1", "Event", "events", true, {"ev"}, false, false),
   };
+  for (ResourceType& t : types_) t.has_scale = t.kind == "Deployment" || t.kind == "StatefulSet";
 }
 
 const ResourceType* ResourceRegistry::Find(std::string_view group, std::string_view version,

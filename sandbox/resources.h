@@ -26,6 +26,7 @@ struct ResourceType {
   std::vector<std::string> short_names;
   std::vector<std::string> categories;
   bool has_status = false;       // a /status subresource exists
+  bool has_scale = false;        // a /scale subresource (autoscaling/v1 Scale) exists
   bool sets_generation = false;  // metadata.generation counts spec changes
   bool custom = false;           // defined by a CustomResourceDefinition
   std::string crd_name;          // "widgets.example.com" when custom

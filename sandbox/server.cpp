@@ -261,7 +261,9 @@ class Session {
     watcher_id_ = 0;
     if (timer_) timer_->cancel();
     if (bookmark_timer_) bookmark_timer_->cancel();
-    self().Shutdown();
+    // A TLS close_notify is a write and waits for a read; neither may
+    // overlap a write still in flight or a watch's pending probe read.
+    self().Shutdown(/*graceful=*/!writing_ && !plan_.has_value());
   }
 
   std::shared_ptr<SandboxServer::Impl> server_;
@@ -292,7 +294,7 @@ class PlainSession : public Session<PlainSession>, public std::enable_shared_fro
       : Session(std::move(server)), stream_(std::move(socket)) {}
   beast::tcp_stream& stream() { return stream_; }
   void Run() { DoRead(); }
-  void Shutdown() {
+  void Shutdown(bool) {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.socket().close(ec);
@@ -320,7 +322,13 @@ class TlsSession : public Session<TlsSession>, public std::enable_shared_from_th
       me->DoRead();
     });
   }
-  void Shutdown() {
+  void Shutdown(bool graceful) {
+    if (!graceful) {
+      beast::error_code ec;
+      beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
+      beast::get_lowest_layer(stream_).socket().close(ec);
+      return;
+    }
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
     stream_.async_shutdown([me = shared_from_this()](beast::error_code) {
       beast::error_code ec;

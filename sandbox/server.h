@@ -35,8 +35,12 @@ struct ServerOptions {
   // Watches whose client does not read are cut off when this many bytes
   // are queued.
   std::size_t max_watch_queue_bytes = 64u << 20;
+  // How often the simulated controllers run.
   std::chrono::milliseconds controller_interval{100};
-  std::chrono::milliseconds save_interval{200};
+  // How often changed state is written to the state file (the whole
+  // snapshot each time, so not after every request); a crash loses at most
+  // this much, a clean stop (SIGTERM) nothing.
+  std::chrono::milliseconds save_interval{1000};
 };
 
 class SandboxServer {

@@ -1,5 +1,8 @@
 #include "agent/reconcile/unit_renderer.h"
 
+#include "renderers/helm/chart.h"
+#include "renderers/helm/renderer.h"
+#include "renderers/helm/values.h"
 #include "renderers/plain/plain_renderer.h"
 
 namespace keelson::reconcile {
@@ -16,6 +19,40 @@ config::RendererKind DetectRenderer(const manifest::FileSystem& fs, const std::s
   return config::RendererKind::kPlain;
 }
 
+namespace {
+
+// A chart unit: values files (repository paths, in order) and --set
+// expressions over the chart's defaults, rendered as `helm template` would
+// with the unit's release name and namespace; test hooks are left out.
+Result<manifest::ObjectList> RenderChartUnit(const manifest::FileSystem& fs, const config::UnitSpec& unit) {
+  helm::Value user = helm::Value::NewMap();
+  for (const std::string& file : unit.values) {
+    Result<std::string> text = fs.ReadFile(file);
+    if (!text.ok()) return std::move(text).error().InFile(file);
+    Result<helm::Value> parsed = helm::ParseValuesFile(*text, file);
+    if (!parsed.ok()) return std::move(parsed).error();
+    user = helm::MergeUserValues(user, *parsed);
+  }
+  for (const std::string& set : unit.set) {
+    if (Status s = helm::ApplySet(user, set, helm::SetKind::kTyped); !s) {
+      Error e = std::move(s).error();
+      e.message = "unit " + unit.name + ": set \"" + set + "\": " + e.message;
+      return e;
+    }
+  }
+  Result<std::shared_ptr<helm::Chart>> chart = helm::LoadChart(fs, unit.path);
+  if (!chart.ok()) return std::move(chart).error();
+  helm::RenderOptions options;
+  options.release_name = unit.release;
+  options.release_namespace = unit.namespace_.empty() ? "default" : unit.namespace_;
+  options.skip_tests = true;
+  Result<std::string> out = helm::RenderChart(**chart, user, options);
+  if (!out.ok()) return std::move(out).error();
+  return manifest::ParseObjects(*out, unit.path + " (rendered chart)");
+}
+
+}  // namespace
+
 Result<manifest::ObjectList> BuiltinUnitRenderer::Render(const manifest::FileSystem& fs, const config::UnitSpec& unit) {
   config::RendererKind kind = unit.renderer;
   if (kind == config::RendererKind::kAuto) kind = DetectRenderer(fs, unit.path);
@@ -23,8 +60,9 @@ Result<manifest::ObjectList> BuiltinUnitRenderer::Render(const manifest::FileSys
     case config::RendererKind::kPlain:
     case config::RendererKind::kAuto:
       return plain::RenderDirectory(fs, unit.path);
-    case config::RendererKind::kKustomize:
     case config::RendererKind::kHelm:
+      return RenderChartUnit(fs, unit);
+    case config::RendererKind::kKustomize:
       break;
   }
   return MakeError(ErrorCode::kInvalidInput,

@@ -61,6 +61,17 @@ Result<std::vector<Wave>> PlanWaves(const manifest::ObjectList& objects) {
   std::map<Key, Wave> waves;
   for (const manifest::Object& o : objects) {
     std::string hook = Annotation(o.node, kArgoHookAnnotation);
+    // Helm's install hooks map onto the same phases.
+    if (std::string helm_hook = Annotation(o.node, "helm.sh/hook"); hook.empty() && !helm_hook.empty()) {
+      if (helm_hook.find("pre-install") != std::string::npos || helm_hook.find("pre-upgrade") != std::string::npos) {
+        hook = "PreSync";
+      } else if (helm_hook.find("post-install") != std::string::npos ||
+                 helm_hook.find("post-upgrade") != std::string::npos) {
+        hook = "PostSync";
+      } else {
+        hook = "Skip";  // test, rollback and delete hooks do not run on apply
+      }
+    }
     if (hook == "Skip") continue;
     Phase phase = Phase::kMain;
     if (o.id.kind == "Namespace" || o.id.kind == "CustomResourceDefinition") {

@@ -208,6 +208,13 @@ TEST_F(KubectlTest, ServerSideApplyGetDiffWaitDelete) {
   ASSERT_EQ(widget.exit_code, 0) << widget.err;
   EXPECT_EQ(Yaml(widget.out).FindPath({"spec", "size"})->AsInt(), 3);
 
+  // The rollout settles first: kubectl diff shows status too, and a status
+  // the controller writes between diff's read and its dry run would show.
+  ProcessResult wait = sandbox_->Run({"wait", "--for=condition=Available", "deployment/web", "-n", "shop",
+                                      "--timeout=30s"});
+  EXPECT_EQ(wait.exit_code, 0) << wait.out << wait.err;
+  EXPECT_NE(wait.out.find("condition met"), std::string::npos);
+
   // Nothing changed: both diff modes are silent and exit 0.
   ProcessResult same = sandbox_->Run({"diff", "-f", manifest});
   EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
@@ -225,16 +232,18 @@ TEST_F(KubectlTest, ServerSideApplyGetDiffWaitDelete) {
     EXPECT_EQ(diff.out.find("Service"), std::string::npos) << mode << diff.out;
   }
 
-  ProcessResult wait = sandbox_->Run({"wait", "--for=condition=Available", "deployment/web", "-n", "shop",
-                                      "--timeout=30s"});
-  EXPECT_EQ(wait.exit_code, 0) << wait.out << wait.err;
-  EXPECT_NE(wait.out.find("condition met"), std::string::npos);
   ProcessResult established = sandbox_->Run({"wait", "--for=condition=Established",
                                              "crd/widgets.example.com", "--timeout=30s"});
   EXPECT_EQ(established.exit_code, 0) << established.out << established.err;
 
+  // The widget goes with its CRD, so kubectl's delete of it afterwards
+  // fails and kubectl skips its wait, as against a real cluster; the
+  // namespace finishes terminating on its own.
   ProcessResult deleted = sandbox_->Run({"delete", "-f", manifest, "--timeout=60s"});
   EXPECT_NE(deleted.out.find("namespace \"shop\" deleted"), std::string::npos) << deleted.out << deleted.err;
+  EXPECT_NE(deleted.out.find("deployment.apps \"web\" deleted"), std::string::npos) << deleted.out;
+  ProcessResult waited = sandbox_->Run({"wait", "--for=delete", "namespace/shop", "--timeout=30s"});
+  EXPECT_EQ(waited.exit_code, 0) << waited.out << waited.err;
   ProcessResult gone = sandbox_->Run({"get", "namespace", "shop"});
   EXPECT_NE(gone.exit_code, 0);
   EXPECT_NE(gone.err.find("NotFound"), std::string::npos) << gone.err;
@@ -401,9 +410,46 @@ TEST(SandboxTlsTest, KubectlTalksTlsWithAToken) {
   ProcessResult ok = sandbox.Run({"get", "namespaces", "-o", "name"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("namespace/default"), std::string::npos);
+  {
+    BackgroundProcess watch(sandbox.Kubectl({"get", "namespaces", "--watch", "-o", "name"}), dir.path() + "/watch.err");
+    ASSERT_TRUE(watch.WaitForOutput("namespace/default", 30s)) << watch.output();
+    std::string ns = dir.Write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: over-tls\n");
+    ASSERT_EQ(sandbox.Run({"create", "-f", ns}).exit_code, 0);
+    EXPECT_TRUE(watch.WaitForOutput("namespace/over-tls", 30s)) << watch.output();
+  }
+  ProcessResult still = sandbox.Run({"get", "namespace", "over-tls", "-o", "name"});
+  EXPECT_EQ(still.out, "namespace/over-tls\n") << still.err;
   ProcessResult wrong = sandbox.Run({"--token", "wrong", "get", "namespaces"});
   EXPECT_NE(wrong.exit_code, 0);
   EXPECT_NE(wrong.err.find("Unauthorized"), std::string::npos) << wrong.err;
+}
+
+}  // namespace
+}  // namespace keelson::testing
+
+namespace keelson::testing {
+namespace {
+
+TEST(SandboxCommandTest, UsageErrorsExitTwoWithAMessage) {
+  TempDir dir;
+  ProcessResult no_state = RunProgram({KEELSON_BINARY, "sandbox"});
+  EXPECT_EQ(no_state.exit_code, 2);
+  EXPECT_NE(no_state.err.find("--state-dir is required"), std::string::npos) << no_state.err;
+  ProcessResult bad_listen = RunProgram({KEELSON_BINARY, "sandbox", "--state-dir", dir.path(), "--listen", "nope"});
+  EXPECT_EQ(bad_listen.exit_code, 2);
+  EXPECT_NE(bad_listen.err.find("--listen"), std::string::npos) << bad_listen.err;
+  ProcessResult bad_rate =
+      RunProgram({KEELSON_BINARY, "sandbox", "--state-dir", dir.path(), "--fault-error-rate", "2"});
+  EXPECT_EQ(bad_rate.exit_code, 2);
+  EXPECT_NE(bad_rate.err.find("--fault-error-rate"), std::string::npos) << bad_rate.err;
+  ProcessResult half_tls =
+      RunProgram({KEELSON_BINARY, "sandbox", "--state-dir", dir.path(), "--tls-cert", dir.path() + "/none.pem"});
+  EXPECT_EQ(half_tls.exit_code, 2);
+  EXPECT_NE(half_tls.err.find("--tls-cert and --tls-key go together"), std::string::npos) << half_tls.err;
+  dir.Write("state/state.json", "not json");
+  ProcessResult corrupt = RunProgram({KEELSON_BINARY, "sandbox", "--state-dir", dir.path() + "/state"});
+  EXPECT_EQ(corrupt.exit_code, 2);
+  EXPECT_NE(corrupt.err.find("state.json: not a sandbox state file"), std::string::npos) << corrupt.err;
 }
 
 }  // namespace

@@ -108,6 +108,7 @@ TEST_F(ApiTest, CreateGetListAndErrors) {
   EXPECT_EQ(Call("POST", "/api/v1/namespaces/default/configmaps", std::string(500, '[')).status, 400);
   ApiResponse invalid = Call("POST", "/api/v1/namespaces/default/configmaps", R"({"metadata":{"name":"Bad_Name"}})");
   EXPECT_EQ(invalid.status, 422);
+  EXPECT_EQ(Call("POST", "/api/v1/namespaces", "\x0a\x02k8s", "application/vnd.kubernetes.protobuf").status, 415);
   ApiResponse bad_replicas = Call("POST", "/apis/apps/v1/namespaces/default/deployments",
                                   R"({"metadata":{"name":"x"},"spec":{"replicas":"three"}})");
   EXPECT_EQ(bad_replicas.status, 422) << bad_replicas.body;
@@ -176,6 +177,24 @@ TEST_F(ApiTest, StatusSubresourceIsSeparate) {
   EXPECT_EQ(status["status"]["replicas"], 7);
   EXPECT_EQ(status["spec"]["replicas"], 1);
   EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/configmaps/x/status").status, 404);
+}
+
+TEST_F(ApiTest, ScaleSubresourceReadsAndWritesReplicas) {
+  ASSERT_EQ(Call("POST", "/apis/apps/v1/namespaces/default/deployments", kDeployment).status, 201);
+  const std::string url = "/apis/apps/v1/namespaces/default/deployments/web/scale";
+  Json scale = Body(Call("GET", url));
+  EXPECT_EQ(scale["kind"], "Scale");
+  EXPECT_EQ(scale["spec"]["replicas"], 1);
+  EXPECT_EQ(scale["status"]["selector"], "app=web");
+  ApiResponse patched = Call("PATCH", url, R"({"spec":{"replicas":4}})", "application/merge-patch+json");
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(Body(Call("GET", "/apis/apps/v1/namespaces/default/deployments/web"))["spec"]["replicas"], 4);
+  EXPECT_EQ(Call("PATCH", url, R"({"spec":{"replicas":-1}})", "application/merge-patch+json").status, 422);
+  EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/configmaps/x/scale").status, 404);
+  bool listed = false;
+  Json apps = Body(Call("GET", "/apis/apps/v1"));
+  for (const Json& r : apps["resources"]) listed |= r["name"] == "deployments/scale";
+  EXPECT_TRUE(listed);
 }
 
 TEST_F(ApiTest, PatchFormats) {
