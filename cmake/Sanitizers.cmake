@@ -2,7 +2,7 @@
 # any UBSan report aborts so that ctest sees it as a failure.
 if(KEELSON_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all
-                      -fno-omit-frame-pointer)
+                      -fno-omit-frame-pointer -O1)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
