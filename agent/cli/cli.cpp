@@ -59,6 +59,14 @@ const std::vector<Command>& Commands() {
        "  --once            one pass, then exit: 0 if every unit is healthy, 1 if not\n"
        "  --listen H:P      override the config's listen address\n",
        RunAgent},
+      {"diff", "Show what the next reconcile would change, as a unified diff per object",
+       "usage: keelson diff --config FILE [--unit UNIT]\n"
+       "\n"
+       "Renders every unit (or one) at the revision the agent's mirrors hold and\n"
+       "compares the result of a server-side dry-run apply (forced, so fields\n"
+       "changed by hand show as changes) with the live objects.\n"
+       "Exits 1 when anything would change, 0 when nothing would.\n",
+       RunDiff},
       {"status", "Print each unit's revision, signer, health, drift and last error",
        "usage: keelson status --config FILE\n"
        "Reads the agent's state directory. Exits 1 when a unit is not healthy\n"

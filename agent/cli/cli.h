@@ -48,6 +48,7 @@ int RunPolicy(const Invocation& inv);
 int RunHelp(const Invocation& inv);
 int RunAgent(const Invocation& inv);
 int RunStatus(const Invocation& inv);
+int RunDiff(const Invocation& inv);
 int RunAudit(const Invocation& inv);
 int RunFetch(const Invocation& inv);
 

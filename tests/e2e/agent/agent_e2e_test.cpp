@@ -166,6 +166,25 @@ TEST(AgentEndToEnd, DriftIsCorrectedWithinSeconds) {
   EXPECT_NE(h.AgentLog().find("drift in unit web"), std::string::npos);
 }
 
+TEST(AgentEndToEnd, DiffShowsWhatTheNextReconcileWouldChange) {
+  AgentHarness h;
+  ASSERT_TRUE(h.ok()) << h.error();
+  h.Commit(BaseRepo(), "initial");
+  h.StartAgent();
+  ASSERT_TRUE(Eventually([&] { return Healthy(h); }, 60s)) << h.AgentLog();
+  testing::ProcessResult same = h.Keelson({"diff", "--config", h.config_path()});
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+  EXPECT_EQ(same.out, "");
+  // db only detects drift, so the edit stays and diff shows it.
+  ASSERT_EQ(h.Kubectl({"patch", "deployment", "db", "-n", "app", "--type=merge", "-p", R"({"spec":{"replicas":4}})"})
+                .exit_code,
+            0);
+  testing::ProcessResult changed = h.Keelson({"diff", "--config", h.config_path(), "--unit", "db"});
+  EXPECT_EQ(changed.exit_code, 1) << changed.out << changed.err;
+  EXPECT_NE(changed.out.find("--- live/db: apps/v1/Deployment/app/db"), std::string::npos) << changed.out;
+  EXPECT_NE(changed.out.find("-  replicas: 4\n+  replicas: 2"), std::string::npos) << changed.out;
+}
+
 TEST(AgentEndToEnd, ConvergesAfterKill9InTheMiddleOfAWave) {
   testing::AgentHarnessOptions slow;
   slow.rollout_delay = "3s";
