@@ -1,0 +1,393 @@
+#include <algorithm>
+#include <regex>
+
+#include "renderers/kustomize/internal.h"
+#include "renderers/manifest/yaml.h"
+
+namespace keelson::kustomize::internal {
+
+std::string Gvk::ToString() const {
+  return (kind.empty() ? "[noKind]" : kind) + "." + (version.empty() ? "[noVer]" : version) + "." +
+         (group.empty() ? "[noGrp]" : group);
+}
+
+bool Gvk::IsSelectedBy(const Gvk& selector) const {
+  if (!selector.group.empty() && selector.group != group) return false;
+  if (!selector.version.empty() && selector.version != version) return false;
+  if (!selector.kind.empty() && selector.kind != kind) return false;
+  return true;
+}
+
+std::string ResId::ToString() const {
+  return gvk.ToString() + "/" + name + "." + (ns.empty() ? "[noNs]" : ns);
+}
+
+ResId IdOf(const Node& node) {
+  ResId id;
+  manifest::SplitApiVersion(node.GetString("apiVersion"), &id.gvk.group, &id.gvk.version);
+  id.gvk.kind = node.GetString("kind");
+  if (const Node* meta = node.Find("metadata"); meta != nullptr && meta->IsMapping()) {
+    if (const Node* n = meta->Find("name"); n != nullptr && n->IsScalar()) id.name = n->ScalarText();
+    if (const Node* n = meta->Find("namespace"); n != nullptr && n->IsScalar()) {
+      id.ns = n->ScalarText();
+    }
+  }
+  return id;
+}
+
+bool IsClusterScoped(const Gvk& gvk) {
+  static const std::set<std::string, std::less<>> kKinds = {
+      "APIService",
+      "CertificateSigningRequest",
+      "ClusterRole",
+      "ClusterRoleBinding",
+      "ClusterTrustBundle",
+      "ComponentStatus",
+      "CSIDriver",
+      "CSINode",
+      "CustomResourceDefinition",
+      "FlowSchema",
+      "IngressClass",
+      "MutatingAdmissionPolicy",
+      "MutatingAdmissionPolicyBinding",
+      "MutatingWebhookConfiguration",
+      "Namespace",
+      "Node",
+      "PersistentVolume",
+      "PodSecurityPolicy",
+      "PriorityClass",
+      "PriorityLevelConfiguration",
+      "RuntimeClass",
+      "SelfSubjectAccessReview",
+      "SelfSubjectRulesReview",
+      "StorageClass",
+      "SubjectAccessReview",
+      "TokenReview",
+      "ValidatingAdmissionPolicy",
+      "ValidatingAdmissionPolicyBinding",
+      "ValidatingWebhookConfiguration",
+      "VolumeAttachment",
+  };
+  return kKinds.contains(gvk.kind);
+}
+
+void Resource::StorePreviousId() { previous_ids.push_back(CurId()); }
+
+std::string Resource::Name() const {
+  const Node* n = node.FindPath({"metadata", "name"});
+  return n != nullptr && n->IsScalar() ? n->ScalarText() : "";
+}
+
+std::string Resource::Namespace() const {
+  const Node* n = node.FindPath({"metadata", "namespace"});
+  return n != nullptr && n->IsScalar() ? n->ScalarText() : "";
+}
+
+void Resource::SetName(const std::string& name) {
+  Node& meta = node["metadata"];
+  if (!meta.IsMapping()) meta = Node::Mapping();
+  meta.Set("name", Node::String(name));
+}
+
+void Resource::SetNamespace(const std::string& ns) {
+  Node& meta = node["metadata"];
+  if (!meta.IsMapping()) meta = Node::Mapping();
+  meta.Set("namespace", Node::String(ns));
+}
+
+std::vector<ResId> Resource::AllIds() const {
+  std::vector<ResId> ids = previous_ids;
+  ids.push_back(CurId());
+  return ids;
+}
+
+Status ResourceList::Append(Resource r) {
+  ResId id = r.CurId();
+  std::string key = id.ToString();
+  if (index_.contains(key)) {
+    return MakeError(ErrorCode::kInvalidInput,
+                     "may not add resource with an already registered id: " + key);
+  }
+  index_.emplace(std::move(key), items_.size());
+  items_.push_back(std::move(r));
+  return Status::Ok();
+}
+
+long ResourceList::Find(const ResId& id) const {
+  auto it = index_.find(id.ToString());
+  return it == index_.end() ? -1 : static_cast<long>(it->second);
+}
+
+void ResourceList::Reindex() {
+  index_.clear();
+  for (std::size_t i = 0; i < items_.size(); ++i) {
+    index_.emplace(items_[i].CurId().ToString(), i);
+  }
+}
+
+std::vector<std::string> SplitFieldPath(std::string_view path) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '\\' && i + 1 < path.size() && path[i + 1] == '/') {
+      cur += '/';
+      ++i;
+    } else if (path[i] == '/') {
+      out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur += path[i];
+    }
+  }
+  out.push_back(std::move(cur));
+  return out;
+}
+
+namespace {
+
+Status ApplyAt(Node& node, const std::vector<std::string>& segs, std::size_t i, bool create,
+               const std::function<Status(Node&)>& fn) {
+  if (i == segs.size()) return fn(node);
+  if (node.IsSequence()) {
+    for (Node& item : node.items()) {
+      if (Status s = ApplyAt(item, segs, i, create, fn); !s) return s;
+    }
+    return Status::Ok();
+  }
+  std::string seg = segs[i];
+  bool list = false;
+  if (seg.ends_with("[]")) {
+    seg.resize(seg.size() - 2);
+    list = true;
+  }
+  if (!node.IsMapping()) return Status::Ok();
+  Node* child = node.Find(seg);
+  if (child == nullptr || child->IsNull()) {
+    if (!create) return Status::Ok();
+    if (list) return Status::Ok();
+    if (i + 1 == segs.size()) {
+      Node& created = node[seg];
+      return fn(created);
+    }
+    node.Set(seg, Node::Mapping());
+    child = node.Find(seg);
+  }
+  if (list) {
+    if (!child->IsSequence()) return Status::Ok();
+    for (Node& item : child->items()) {
+      if (Status s = ApplyAt(item, segs, i + 1, create, fn); !s) return s;
+    }
+    return Status::Ok();
+  }
+  return ApplyAt(*child, segs, i + 1, create, fn);
+}
+
+std::vector<FieldSpec> ParseSpecList(const Node* list) {
+  std::vector<FieldSpec> out;
+  if (list == nullptr || !list->IsSequence()) return out;
+  for (const Node& item : list->items()) {
+    if (!item.IsMapping()) continue;
+    FieldSpec fs;
+    fs.gvk.group = item.GetString("group");
+    fs.gvk.version = item.GetString("version");
+    fs.gvk.kind = item.GetString("kind");
+    fs.path = item.GetString("path");
+    if (const Node* c = item.Find("create"); c != nullptr && c->IsBool()) fs.create = c->AsBool();
+    out.push_back(std::move(fs));
+  }
+  return out;
+}
+
+bool SameSpec(const FieldSpec& a, const FieldSpec& b) {
+  return a.gvk == b.gvk && a.path == b.path;
+}
+
+void MergeSpecs(std::vector<FieldSpec>& into, const std::vector<FieldSpec>& from) {
+  for (const FieldSpec& fs : from) {
+    bool dup = false;
+    for (const FieldSpec& have : into) {
+      if (SameSpec(have, fs)) {
+        dup = true;
+        break;
+      }
+    }
+    if (!dup) into.push_back(fs);
+  }
+}
+
+}  // namespace
+
+Status ApplyFieldSpec(Node& object, const FieldSpec& spec,
+                      const std::function<Status(Node&)>& fn) {
+  return ApplyAt(object, SplitFieldPath(spec.path), 0, spec.create, fn);
+}
+
+Status ApplyFieldSpecs(Node& object, const ResId& id, const std::vector<FieldSpec>& specs,
+                       const std::function<Status(Node&)>& fn) {
+  for (const FieldSpec& fs : specs) {
+    if (!id.gvk.IsSelectedBy(fs.gvk)) continue;
+    if (Status s = ApplyFieldSpec(object, fs, fn); !s) return s;
+  }
+  return Status::Ok();
+}
+
+void TransformerConfig::Merge(const TransformerConfig& other) {
+  MergeSpecs(name_prefix, other.name_prefix);
+  MergeSpecs(name_suffix, other.name_suffix);
+  MergeSpecs(common_labels, other.common_labels);
+  MergeSpecs(template_labels, other.template_labels);
+  MergeSpecs(common_annotations, other.common_annotations);
+  MergeSpecs(name_space, other.name_space);
+  MergeSpecs(var_reference, other.var_reference);
+  MergeSpecs(images, other.images);
+  MergeSpecs(replicas, other.replicas);
+  for (const NameReference& ref : other.name_reference) {
+    bool merged = false;
+    for (NameReference& have : name_reference) {
+      if (have.referral == ref.referral) {
+        MergeSpecs(have.field_specs, ref.field_specs);
+        merged = true;
+        break;
+      }
+    }
+    if (!merged) name_reference.push_back(ref);
+  }
+}
+
+Result<TransformerConfig> ParseTransformerConfig(const Node& doc, const std::string& file) {
+  TransformerConfig c;
+  if (doc.IsNull()) return c;
+  if (!doc.IsMapping()) {
+    return MakeError(ErrorCode::kInvalidInput, "transformer configuration must be a mapping",
+                     Location{file, doc.mark().line, doc.mark().column, {}});
+  }
+  c.name_prefix = ParseSpecList(doc.Find("namePrefix"));
+  c.name_suffix = ParseSpecList(doc.Find("nameSuffix"));
+  c.common_labels = ParseSpecList(doc.Find("commonLabels"));
+  c.template_labels = ParseSpecList(doc.Find("templateLabels"));
+  c.common_annotations = ParseSpecList(doc.Find("commonAnnotations"));
+  c.name_space = ParseSpecList(doc.Find("namespace"));
+  c.var_reference = ParseSpecList(doc.Find("varReference"));
+  c.images = ParseSpecList(doc.Find("images"));
+  c.replicas = ParseSpecList(doc.Find("replicas"));
+  if (const Node* refs = doc.Find("nameReference"); refs != nullptr && refs->IsSequence()) {
+    for (const Node& item : refs->items()) {
+      if (!item.IsMapping()) continue;
+      TransformerConfig::NameReference ref;
+      ref.referral.group = item.GetString("group");
+      ref.referral.version = item.GetString("version");
+      ref.referral.kind = item.GetString("kind");
+      ref.field_specs = ParseSpecList(item.Find("fieldSpecs"));
+      TransformerConfig one;
+      one.name_reference.push_back(std::move(ref));
+      c.Merge(one);
+    }
+  }
+  return c;
+}
+
+const TransformerConfig& DefaultTransformerConfig() {
+  static const TransformerConfig kConfig = [] {
+    manifest::ParseOptions options;
+    options.file = "default field specs";
+    Result<Node> doc = manifest::ParseYaml(DefaultFieldSpecsYaml(), options);
+    assert(doc.ok());
+    Result<TransformerConfig> c = ParseTransformerConfig(*doc, options.file);
+    assert(c.ok());
+    return std::move(c).value();
+  }();
+  return kConfig;
+}
+
+bool FullRegexMatch(std::string_view pattern, std::string_view text) {
+  try {
+    std::regex re(std::string(pattern), std::regex::ECMAScript);
+    return std::regex_match(std::string(text), re);
+  } catch (const std::regex_error&) {
+    return pattern == text;
+  }
+}
+
+namespace {
+
+std::string Trim(std::string_view s) {
+  std::size_t b = s.find_first_not_of(" \t");
+  if (b == std::string_view::npos) return "";
+  std::size_t e = s.find_last_not_of(" \t");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+std::vector<std::string> SplitTopLevelCommas(std::string_view s) {
+  std::vector<std::string> out;
+  int depth = 0;
+  std::string cur;
+  for (char c : s) {
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (c == ',' && depth == 0) {
+      out.push_back(Trim(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!Trim(cur).empty() || !out.empty()) out.push_back(Trim(cur));
+  return out;
+}
+
+}  // namespace
+
+Result<bool> MatchesSelector(const Node* labels, std::string_view selector) {
+  auto get = [&](const std::string& key) -> std::optional<std::string> {
+    if (labels == nullptr || !labels->IsMapping()) return std::nullopt;
+    const Node* v = labels->Find(key);
+    if (v == nullptr || !v->IsScalar()) return std::nullopt;
+    return v->ScalarText();
+  };
+  for (const std::string& req : SplitTopLevelCommas(selector)) {
+    if (req.empty()) continue;
+    std::size_t in_pos = req.find(" in ");
+    std::size_t notin_pos = req.find(" notin ");
+    if (in_pos != std::string::npos || notin_pos != std::string::npos) {
+      bool negate = notin_pos != std::string::npos;
+      std::size_t pos = negate ? notin_pos : in_pos;
+      std::string key = Trim(req.substr(0, pos));
+      std::size_t open = req.find('(');
+      std::size_t close = req.rfind(')');
+      if (open == std::string::npos || close == std::string::npos || close < open) {
+        return MakeError(ErrorCode::kInvalidInput, "invalid label selector: " + std::string(selector));
+      }
+      std::set<std::string> values;
+      for (const std::string& v : SplitTopLevelCommas(req.substr(open + 1, close - open - 1))) {
+        values.insert(v);
+      }
+      std::optional<std::string> have = get(key);
+      bool member = have && values.contains(*have);
+      if (negate ? member : !member) return false;
+      continue;
+    }
+    std::size_t neq = req.find("!=");
+    if (neq != std::string::npos) {
+      std::optional<std::string> have = get(Trim(req.substr(0, neq)));
+      if (have && *have == Trim(req.substr(neq + 2))) return false;
+      continue;
+    }
+    std::size_t eq = req.find('=');
+    if (eq != std::string::npos) {
+      std::string key = Trim(req.substr(0, eq));
+      std::size_t vstart = eq + 1;
+      if (vstart < req.size() && req[vstart] == '=') ++vstart;
+      std::optional<std::string> have = get(key);
+      if (!have || *have != Trim(req.substr(vstart))) return false;
+      continue;
+    }
+    if (req[0] == '!') {
+      if (get(Trim(req.substr(1)))) return false;
+      continue;
+    }
+    if (!get(req)) return false;
+  }
+  return true;
+}
+
+}  // namespace keelson::kustomize::internal
