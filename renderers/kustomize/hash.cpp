@@ -235,35 +235,30 @@ std::string GoJsonEncode(const Node& node) {
 
 Result<std::string> GeneratedNameHash(const Node& object) {
   std::string kind = object.GetString("kind");
-  auto string_map = [&](std::string_view key) {
-    Node m = Node::Mapping();
-    if (const Node* d = object.Find(key); d != nullptr && d->IsMapping()) {
-      for (const Node::Entry& e : d->entries()) {
-        m.Set(e.key, Node::String(e.value.IsScalar() ? e.value.ScalarText() : ""));
-      }
-    }
-    return m;
+  // Kustomize looks the name up under a key spelled "metadata/name", which
+  // never exists: the name always hashes as "". Missing maps hash as "".
+  auto value = [&](std::string_view key) {
+    const Node* v = object.Find(key);
+    if (v == nullptr) return Node::String("");
+    if (v->IsScalar()) return Node::String(v->ScalarText());
+    return *v;
   };
   Node doc = Node::Mapping();
   doc.Set("kind", Node::String(kind));
-  std::string name;
-  if (const Node* n = object.FindPath({"metadata", "name"}); n != nullptr && n->IsScalar()) {
-    name = n->ScalarText();
-  }
-  doc.Set("name", Node::String(name));
+  doc.Set("name", Node::String(""));
   if (kind == "ConfigMap") {
-    doc.Set("data", string_map("data"));
-    Node binary = string_map("binaryData");
-    if (!binary.empty()) doc.Set("binaryData", std::move(binary));
+    doc.Set("data", value("data"));
+    if (const Node* b = object.Find("binaryData"); b != nullptr && b->IsMapping()) {
+      doc.Set("binaryData", *b);
+    }
   } else if (kind == "Secret") {
-    doc.Set("type", Node::String(object.GetString("type")));
-    doc.Set("data", string_map("data"));
+    doc.Set("type", value("type"));
+    doc.Set("data", value("data"));
+    if (const Node* sd = object.Find("stringData"); sd != nullptr && sd->IsMapping()) {
+      doc.Set("stringData", *sd);
+    }
   } else {
-    return MakeError(ErrorCode::kInvalidInput,
-                     "cannot compute a name hash for kind " + kind + " (only ConfigMap and Secret)");
-  }
-  if (const Node* imm = object.Find("immutable"); imm != nullptr && imm->IsBool()) {
-    doc.Set("immutable", Node::Bool(imm->AsBool()));
+    doc = object;
   }
   std::string hex = Sha256Hex(GoJsonEncode(doc));
   std::string out = hex.substr(0, 10);

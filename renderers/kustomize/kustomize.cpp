@@ -1036,6 +1036,7 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
 Status Builder::Accumulate(const Kustomization& k, Accumulator& acc, bool is_component) {
   (void)is_component;
   std::string file = DisplayPath(fs_, k.file);
+  acc.config.Merge(internal::DefaultTransformerConfig());
   for (const char* key : {"helmCharts", "helmChartInflationGenerator", "helmGlobals"}) {
     if (const Node* h = k.doc.Find(key); h != nullptr && !h->IsNull()) {
       return At(k, h, key, ErrorCode::kInvalidInput, "helm charts in kustomizations are not supported");

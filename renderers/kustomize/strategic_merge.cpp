@@ -193,6 +193,11 @@ Status MergeList(Node& target, const Node& patch, const ListRule& rule, const Me
     if (seen.insert(k).second) order.push_back(k);
   }
   std::vector<Node> result;
+  // Keyless target elements, found before any element is moved out.
+  std::vector<Node> keyless_target_items;
+  for (const Node& item : target.items()) {
+    if (KeyValue(item, rule.key).empty()) keyless_target_items.push_back(item);
+  }
   for (const std::string& k : order) {
     const Node* p = nullptr;
     for (const Node& item : patch.items()) {
@@ -225,9 +230,7 @@ Status MergeList(Node& target, const Node& patch, const ListRule& rule, const Me
     result.push_back(std::move(merged));
   }
   // Target elements without the key keep their place at the end.
-  for (Node& item : target.items()) {
-    if (KeyValue(item, rule.key).empty()) result.push_back(std::move(item));
-  }
+  for (Node& item : keyless_target_items) result.push_back(std::move(item));
   for (const Node& item : keyless_patch_items) result.push_back(CleanPatchValue(item));
   target.items() = std::move(result);
   return Status::Ok();
