@@ -139,6 +139,7 @@ Result<Builder::Kustomization> Builder::Load(const std::string& dir) {
   if (!text.ok()) return std::move(text).error();
   manifest::ParseOptions options;
   options.file = DisplayPath(fs_, found);
+  options.duplicate_keys_last_wins = true;
   Result<Node> doc = manifest::ParseYaml(*text, options);
   if (!doc.ok()) return std::move(doc).error();
   Kustomization k{dir, found, std::move(doc).value()};
@@ -334,6 +335,18 @@ Status Builder::AccumulateResources(const Kustomization& k, Accumulator& acc, co
       return e;
     }
     for (manifest::Object& o : *objects) {
+      // Labels and annotations are string maps in Kubernetes.
+      if (Node* meta = o.node.Find("metadata"); meta != nullptr && meta->IsMapping()) {
+        for (const char* key : {"labels", "annotations"}) {
+          if (Node* m = meta->Find(key); m != nullptr && m->IsMapping()) {
+            for (Node::Entry& e : m->entries()) {
+              if (e.value.IsScalar() && !e.value.IsString()) {
+                e.value = Node::String(e.value.ScalarText());
+              }
+            }
+          }
+        }
+      }
       Resource r;
       r.node = std::move(o.node);
       r.origin_path = *path;
@@ -415,6 +428,20 @@ bool IsValidUtf8(std::string_view s) {
     i += n;
   }
   return true;
+}
+
+// Base64 broken into 70-column lines, each ending in a newline, once the
+// text is longer than one line (how Kustomize encodes generated data).
+std::string WrappedBase64(std::string_view value) {
+  constexpr std::size_t kLine = 70;
+  std::string encoded = internal::Base64Encode(value);
+  if (encoded.size() / kLine + 1 <= 1) return encoded;
+  std::string out;
+  for (std::size_t i = 0; i < encoded.size(); i += kLine) {
+    out += encoded.substr(i, kLine);
+    out += '\n';
+  }
+  return out;
 }
 
 std::string BaseName(std::string_view path) {
@@ -533,11 +560,11 @@ Status Builder::Generate(const Kustomization& k, const Node& args, bool secret,
   Node binary = Node::Mapping();
   for (auto& [key, value] : pairs) {
     if (secret) {
-      data.Set(key, Node::String(internal::Base64Encode(value)));
+      data.Set(key, Node::String(WrappedBase64(value)));
     } else if (IsValidUtf8(value)) {
       data.Set(key, Node::String(value));
     } else {
-      binary.Set(key, Node::String(internal::Base64Encode(value)));
+      binary.Set(key, Node::String(WrappedBase64(value)));
     }
   }
   if (!data.empty()) object.Set("data", std::move(data));

@@ -165,6 +165,11 @@ Status ApplyAt(Node& node, const std::vector<std::string>& segs, std::size_t i, 
   if (child == nullptr || child->IsNull()) {
     if (!create) return Status::Ok();
     if (list) return Status::Ok();
+    // Nothing is created on the way to a list: there would be no element
+    // to set the field in.
+    for (std::size_t j = i + 1; j < segs.size(); ++j) {
+      if (segs[j].ends_with("[]")) return Status::Ok();
+    }
     if (i + 1 == segs.size()) {
       Node& created = node[seg];
       return fn(created);
