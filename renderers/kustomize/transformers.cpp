@@ -311,14 +311,12 @@ Status ApplyStrategicPatch(ResourceList& list, const Node& patch, const Selector
         }
       }
     }
-    if (picked.empty()) {
-      return MakeError(ErrorCode::kNotFound, "no resource matches strategic merge patch \"" +
-                                                 pid.ToString() + "\": failed to find unique target for patch " +
-                                                 pid.ToString());
-    }
-    if (picked.size() > 1) {
-      return Invalid("multiple matches for Id " + pid.ToString() +
-                     "; failed to find unique target for patch " + pid.ToString());
+    if (picked.size() != 1) {
+      std::string why = picked.empty() ? "no matches" : "multiple matches";
+      return MakeError(picked.empty() ? ErrorCode::kNotFound : ErrorCode::kInvalidInput,
+                       "no resource matches strategic merge patch \"" + pid.ToString() + "\": " +
+                           why + " for Id " + pid.ToString() +
+                           "; failed to find unique target for patch " + pid.ToString());
     }
   } else {
     Result<std::vector<std::size_t>> sel = Select(list, *target);
@@ -330,12 +328,7 @@ Status ApplyStrategicPatch(ResourceList& list, const Node& patch, const Selector
     Resource& r = list.items()[i];
     Node p = patch_copy;
     if (target != nullptr && p.IsMapping()) {
-      // A targeted patch takes the identity of each resource it patches.
-      Node& meta = p["metadata"];
-      if (!meta.IsMapping()) meta = Node::Mapping();
-      meta.Set("name", Node::String(r.Name()));
-      if (!r.Namespace().empty()) meta.Set("namespace", Node::String(r.Namespace()));
-      p.Set("kind", Node::String(r.node.GetString("kind")));
+      // A targeted patch takes the apiVersion of each resource it patches.
       p.Set("apiVersion", Node::String(r.node.GetString("apiVersion")));
     }
     std::string name = r.Name(), ns = r.Namespace(), kind = r.node.GetString("kind");
@@ -368,6 +361,7 @@ Status ApplyJson6902(ResourceList& list, const Node& operations, const Selector&
   if (!sel.ok()) return std::move(sel).error();
   for (std::size_t i : *sel) {
     Resource& r = list.items()[i];
+    r.StorePreviousId();
     if (Status s = ApplyJsonPatch(r.node, operations); !s) {
       Error e = std::move(s).error();
       e.message = "unable to apply JSON patch to " + r.CurId().ToString() + ": " + e.message;
