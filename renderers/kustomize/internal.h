@@ -59,6 +59,7 @@ struct Resource {
   std::string origin_path;       // file it came from, for buildMetadata
   std::string origin_ref;        // repo reference, unused for local files
   std::vector<Node> transformations;  // buildMetadata transformerAnnotations
+  std::vector<std::string> ref_var_names;  // vars whose objref picked this resource
 
   ResId CurId() const { return IdOf(node); }
   ResId OrgId() const { return previous_ids.empty() ? CurId() : previous_ids.front(); }
@@ -208,8 +209,14 @@ struct Var {
   std::string obj_namespace;
   std::string field_path;  // default metadata.name
 };
+// Ties each var to the one resource its objref names (by any id it has
+// had); fails when several match.
+Status BindVars(ResourceList& list, const std::vector<Var>& vars);
 Status ResolveVars(ResourceList& list, const std::vector<Var>& vars,
                    const std::vector<FieldSpec>& specs);
+// A mapping value by key, matching the key case-insensitively when no exact
+// match exists (Go's JSON decoding of Kustomize's types does so).
+const Node* FindField(const Node& map, std::string_view key);
 // Value at a Kustomize field path ("spec.containers[0].image",
 // "spec.template.spec.containers.[name=web].image").
 Result<const Node*> LookupFieldPath(const Node& node, std::string_view path);

@@ -1111,13 +1111,14 @@ Status Builder::Accumulate(const Kustomization& k, Accumulator& acc, bool is_com
   }
   if (Status s = RunGenerators(k, acc); !s) return s;
   if (Status s = RunTransformers(k, acc); !s) return s;
+  std::vector<internal::Var> new_vars;
   if (const Node* list = k.doc.Find("vars"); list != nullptr && list->IsSequence()) {
     for (std::size_t i = 0; i < list->items().size(); ++i) {
       const Node& item = list->items()[i];
       std::string field = "vars[" + std::to_string(i) + "]";
       internal::Var v;
       v.name = item.GetString("name");
-      const Node* obj = item.Find("objref");
+      const Node* obj = internal::FindField(item, "objref");
       if (v.name.empty() || obj == nullptr || !obj->IsMapping()) {
         return At(k, &item, field, ErrorCode::kInvalidInput, "a var needs a name and an objref");
       }
@@ -1132,8 +1133,11 @@ Status Builder::Accumulate(const Kustomization& k, Accumulator& acc, bool is_com
       v.obj_name = obj->GetString("name");
       v.obj_namespace = obj->GetString("namespace");
       v.field_path = "metadata.name";
-      if (const Node* fr = item.Find("fieldref"); fr != nullptr && fr->IsMapping()) {
-        if (std::string fp = fr->GetString("fieldPath"); !fp.empty()) v.field_path = fp;
+      if (const Node* fr = internal::FindField(item, "fieldref"); fr != nullptr && fr->IsMapping()) {
+        if (const Node* fp = internal::FindField(*fr, "fieldPath"); fp != nullptr && fp->IsString() &&
+            !fp->AsString().empty()) {
+          v.field_path = fp->AsString();
+        }
       }
       for (const internal::Var& have : acc.vars) {
         if (have.name == v.name) {
@@ -1141,8 +1145,12 @@ Status Builder::Accumulate(const Kustomization& k, Accumulator& acc, bool is_com
                     "var '" + v.name + "' already encountered");
         }
       }
+      new_vars.push_back(v);
       acc.vars.push_back(std::move(v));
     }
+  }
+  if (Status s = internal::BindVars(acc.resources, new_vars); !s) {
+    return At(k, k.doc.Find("vars"), "vars", ErrorCode::kInvalidInput, s.error().message);
   }
   return Status::Ok();
 }

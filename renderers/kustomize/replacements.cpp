@@ -338,32 +338,60 @@ void ExpandAll(Node& n, const std::map<std::string, Node>& values) {
 
 }  // namespace
 
+const Node* FindField(const Node& map, std::string_view key) {
+  if (!map.IsMapping()) return nullptr;
+  if (const Node* exact = map.Find(key)) return exact;
+  for (const Node::Entry& e : map.entries()) {
+    if (e.key.size() != key.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < key.size() && same; ++i) {
+      same = std::tolower(static_cast<unsigned char>(e.key[i])) ==
+             std::tolower(static_cast<unsigned char>(key[i]));
+    }
+    if (same) return &e.value;
+  }
+  return nullptr;
+}
+
+Status BindVars(ResourceList& list, const std::vector<Var>& vars) {
+  for (const Var& v : vars) {
+    std::vector<Resource*> matches;
+    for (Resource& r : list.items()) {
+      for (const ResId& id : r.AllIds()) {
+        bool gvk_ok = id.gvk.kind == v.gvk.kind && id.gvk.group == v.gvk.group &&
+                      (v.gvk.version.empty() || id.gvk.version == v.gvk.version);
+        bool ns_ok = v.obj_namespace.empty() ||
+                     (id.ns.empty() ? "default" : id.ns) == v.obj_namespace;
+        if (gvk_ok && ns_ok && id.name == v.obj_name) {
+          matches.push_back(&r);
+          break;
+        }
+      }
+    }
+    if (matches.size() > 1) {
+      return Invalid("found " + std::to_string(matches.size()) + " resId matches for var " + v.name +
+                     " (unable to disambiguate)");
+    }
+    if (matches.size() == 1) matches[0]->ref_var_names.push_back(v.name);
+  }
+  return Status::Ok();
+}
+
 Status ResolveVars(ResourceList& list, const std::vector<Var>& vars,
                    const std::vector<FieldSpec>& specs) {
   if (vars.empty()) return Status::Ok();
   std::map<std::string, Node> values;
   for (const Var& v : vars) {
-    std::vector<const Resource*> matches;
+    const Resource* holder = nullptr;
     for (const Resource& r : list.items()) {
-      ResId cur = r.CurId();
-      if (!cur.gvk.IsSelectedBy(v.gvk)) continue;
-      bool name_ok = false;
-      for (const ResId& id : r.AllIds()) {
-        if (id.name == v.obj_name && (v.obj_namespace.empty() || id.ns == v.obj_namespace)) {
-          name_ok = true;
-        }
+      for (const std::string& name : r.ref_var_names) {
+        if (name == v.name && holder == nullptr) holder = &r;
       }
-      if (name_ok) matches.push_back(&r);
     }
-    if (matches.empty()) {
+    if (holder == nullptr) {
       return Invalid("var '" + v.name + "' cannot be mapped to a field in the set of known resources");
     }
-    if (matches.size() > 1) {
-      std::string ids;
-      for (const Resource* r : matches) ids += (ids.empty() ? "" : ", ") + r->CurId().ToString();
-      return Invalid("unable to disambiguate var '" + v.name + "': found multiple objects: " + ids);
-    }
-    Result<const Node*> value = LookupFieldPath(matches[0]->node, v.field_path);
+    Result<const Node*> value = LookupFieldPath(holder->node, v.field_path);
     if (!value.ok()) return std::move(value).error();
     if (*value == nullptr) {
       return Invalid("field specified in var '" + v.name + "' (" + v.field_path +
