@@ -36,39 +36,41 @@ ResId IdOf(const Node& node) {
 }
 
 bool IsClusterScoped(const Gvk& gvk) {
-  static const std::set<std::string, std::less<>> kKinds = {
-      "APIService",
-      "CertificateSigningRequest",
-      "ClusterRole",
-      "ClusterRoleBinding",
-      "ClusterTrustBundle",
-      "ComponentStatus",
-      "CSIDriver",
-      "CSINode",
-      "CustomResourceDefinition",
-      "FlowSchema",
-      "IngressClass",
-      "MutatingAdmissionPolicy",
-      "MutatingAdmissionPolicyBinding",
-      "MutatingWebhookConfiguration",
-      "Namespace",
-      "Node",
-      "PersistentVolume",
-      "PodSecurityPolicy",
-      "PriorityClass",
-      "PriorityLevelConfiguration",
-      "RuntimeClass",
-      "SelfSubjectAccessReview",
-      "SelfSubjectRulesReview",
-      "StorageClass",
-      "SubjectAccessReview",
-      "TokenReview",
-      "ValidatingAdmissionPolicy",
-      "ValidatingAdmissionPolicyBinding",
-      "ValidatingWebhookConfiguration",
-      "VolumeAttachment",
+  // Cluster-scoped built-in kinds by group; a kind of the same name in
+  // another group (a CRD) is namespaced.
+  static const std::set<std::pair<std::string, std::string>> kKinds = {
+      {"", "ComponentStatus"},
+      {"", "Namespace"},
+      {"", "Node"},
+      {"", "PersistentVolume"},
+      {"admissionregistration.k8s.io", "MutatingWebhookConfiguration"},
+      {"admissionregistration.k8s.io", "ValidatingAdmissionPolicy"},
+      {"admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"},
+      {"admissionregistration.k8s.io", "ValidatingWebhookConfiguration"},
+      {"apiextensions.k8s.io", "CustomResourceDefinition"},
+      {"apiregistration.k8s.io", "APIService"},
+      {"authentication.k8s.io", "SelfSubjectReview"},
+      {"authentication.k8s.io", "TokenReview"},
+      {"authorization.k8s.io", "SelfSubjectAccessReview"},
+      {"authorization.k8s.io", "SelfSubjectRulesReview"},
+      {"authorization.k8s.io", "SubjectAccessReview"},
+      {"certificates.k8s.io", "CertificateSigningRequest"},
+      {"certificates.k8s.io", "ClusterTrustBundle"},
+      {"extensions", "PodSecurityPolicy"},
+      {"flowcontrol.apiserver.k8s.io", "FlowSchema"},
+      {"flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"},
+      {"networking.k8s.io", "IngressClass"},
+      {"node.k8s.io", "RuntimeClass"},
+      {"policy", "PodSecurityPolicy"},
+      {"rbac.authorization.k8s.io", "ClusterRole"},
+      {"rbac.authorization.k8s.io", "ClusterRoleBinding"},
+      {"scheduling.k8s.io", "PriorityClass"},
+      {"storage.k8s.io", "CSIDriver"},
+      {"storage.k8s.io", "CSINode"},
+      {"storage.k8s.io", "StorageClass"},
+      {"storage.k8s.io", "VolumeAttachment"},
   };
-  return kKinds.contains(gvk.kind);
+  return kKinds.contains({gvk.group, gvk.kind});
 }
 
 void Resource::StorePreviousId() { previous_ids.push_back(CurId()); }

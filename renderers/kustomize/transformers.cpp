@@ -491,12 +491,10 @@ Status SetReference(const Referral& ref, Node& n) {
       std::string want = ns_node->ScalarText();
       std::vector<std::size_t> by_org, by_cur;
       for (std::size_t i : ref.candidates) {
-        if (items[i].OrgId().ns == want) by_org.push_back(i);
-        if (items[i].CurId().ns == want) by_cur.push_back(i);
+        if (EffectiveNamespace(items[i].OrgId().ns) == want) by_org.push_back(i);
+        if (EffectiveNamespace(items[i].CurId().ns) == want) by_cur.push_back(i);
       }
-      bool any_org = false;
-      for (std::size_t i : ref.candidates) any_org = any_org || items[i].OrgId().ns == want;
-      pool = any_org ? by_org : by_cur;
+      pool = !by_org.empty() ? by_org : by_cur;
     }
     std::string old_name = name_node->IsScalar() ? name_node->ScalarText() : "";
     Result<long> pick = SelectReferral(ref, old_name, pool, true);
