@@ -65,6 +65,40 @@ std::string DisplayPath(const manifest::FileSystem& fs, std::string_view rel) {
   return root + "/" + std::string(rel);
 }
 
+// Documents of a resource file: empty ones dropped, `kind: *List`
+// documents flattened into their items.
+Result<std::vector<Node>> ParseResources(std::string_view text, const std::string& file) {
+  manifest::ParseOptions options;
+  options.file = file;
+  Result<std::vector<Node>> docs = manifest::ParseYamlStream(text, options);
+  if (!docs.ok()) return std::move(docs).error();
+  std::vector<Node> out;
+  for (Node& doc : *docs) {
+    if (doc.IsNull()) continue;
+    if (!doc.IsMapping()) {
+      return MakeError(ErrorCode::kInvalidInput, "a resource must be a mapping",
+                       Location{file, doc.mark().line, doc.mark().column, {}});
+    }
+    const Node* items = doc.Find("items");
+    if (doc.GetString("kind").ends_with("List") && items != nullptr) {
+      if (!items->IsSequence()) {
+        return MakeError(ErrorCode::kInvalidInput, "items of a List must be a list",
+                         Location{file, items->mark().line, items->mark().column, "items"});
+      }
+      for (const Node& item : items->items()) {
+        if (!item.IsMapping()) {
+          return MakeError(ErrorCode::kInvalidInput, "a List item must be a mapping",
+                           Location{file, item.mark().line, item.mark().column, "items"});
+        }
+        out.push_back(item);
+      }
+      continue;
+    }
+    out.push_back(std::move(doc));
+  }
+  return out;
+}
+
 class Builder {
  public:
   Builder(const manifest::FileSystem& fs, const BuildLimits& limits) : fs_(fs), limits_(limits) {}
@@ -328,13 +362,14 @@ Status Builder::AccumulateResources(const Kustomization& k, Accumulator& acc, co
       e.message = "accumulating resources: " + e.message;
       return e;
     }
-    Result<manifest::ObjectList> objects = manifest::ParseObjects(*text, DisplayPath(fs_, *path));
+    Result<std::vector<Node>> objects = ParseResources(*text, DisplayPath(fs_, *path));
     if (!objects.ok()) {
       Error e = std::move(objects).error();
       e.message = "accumulating resources: " + e.message;
       return e;
     }
-    for (manifest::Object& o : *objects) {
+    for (Node& object : *objects) {
+      manifest::Object o{std::move(object), {}, {}};
       // Labels and annotations are string maps in Kubernetes.
       if (Node* meta = o.node.Find("metadata"); meta != nullptr && meta->IsMapping()) {
         for (const char* key : {"labels", "annotations"}) {
@@ -1247,11 +1282,6 @@ Status Builder::Finish(const Kustomization& k, Accumulator& acc, std::vector<Nod
 Result<std::vector<Node>> Builder::Build(const std::string& dir) {
   Result<Kustomization> k = Load(dir);
   if (!k.ok()) return std::move(k).error();
-  if (k->doc.GetString("kind") == "Component") {
-    return At(*k, &k->doc, "kind", ErrorCode::kInvalidInput,
-              "a Component cannot be built on its own; list it under `components:` of a "
-              "kustomization");
-  }
   stack_.push_back(dir);
   Accumulator acc;
   if (Status s = Accumulate(*k, acc, false); !s) return std::move(s).error();

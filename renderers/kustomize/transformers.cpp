@@ -489,6 +489,10 @@ Status SetReference(const Referral& ref, Node& n) {
     std::vector<std::size_t> pool = ref.candidates;
     if (const Node* ns_node = n.Find("namespace"); ns_node != nullptr && ns_node->IsScalar()) {
       std::string want = ns_node->ScalarText();
+      if (want.empty()) {
+        return Invalid("Invalid Input: namespace is blank for resource \"" +
+                       ref.referrer->CurId().ToString() + "\"");
+      }
       std::vector<std::size_t> by_org, by_cur;
       for (std::size_t i : ref.candidates) {
         if (EffectiveNamespace(items[i].OrgId().ns) == want) by_org.push_back(i);
