@@ -704,10 +704,14 @@ Status Builder::AbsorbGenerated(ResourceList& into, ResourceList generated) {
         if (!m.empty()) r.node.Set(key, std::move(m));
       }
     }
+    // Build bookkeeping comes from the resource merged into; a hash suffix
+    // only when both ask for one.
     r.previous_ids = old.previous_ids;
     r.prefixes = old.prefixes;
     r.suffixes = old.suffixes;
     r.origin_path = old.origin_path;
+    r.needs_hash = r.needs_hash && old.needs_hash;
+    r.ref_var_names = old.ref_var_names;
     old = std::move(r);
   }
   into.Reindex();
@@ -1110,6 +1114,22 @@ Status Builder::Accumulate(const Kustomization& k, Accumulator& acc, bool is_com
   if (const Node* list = k.doc.Find("bases"); list != nullptr) {
     if (Status s = AccumulateResources(k, acc, *list, "bases"); !s) return s;
   }
+  // configurations: extra field specs.
+  if (const Node* list = k.doc.Find("configurations"); list != nullptr && list->IsSequence()) {
+    for (std::size_t i = 0; i < list->items().size(); ++i) {
+      std::string field = "configurations[" + std::to_string(i) + "]";
+      Result<std::vector<Node>> docs = LoadPatchDocs(k, list->items()[i], field, false);
+      if (!docs.ok()) return std::move(docs).error();
+      for (const Node& d : *docs) {
+        Result<TransformerConfig> tc = internal::ParseTransformerConfig(d, file);
+        if (!tc.ok()) return std::move(tc).error();
+        acc.config.Merge(*tc);
+      }
+    }
+  }
+  if (Status s = RunGenerators(k, acc); !s) return s;
+  // Components run after this kustomization's generators, before its
+  // transformers.
   if (const Node* list = k.doc.Find("components"); list != nullptr && list->IsSequence()) {
     for (std::size_t i = 0; i < list->items().size(); ++i) {
       const Node& item = list->items()[i];
@@ -1131,20 +1151,6 @@ Status Builder::Accumulate(const Kustomization& k, Accumulator& acc, bool is_com
       if (Status s = AccumulateDirectory(k, *path, acc, field, true); !s) return s;
     }
   }
-  // configurations: extra field specs.
-  if (const Node* list = k.doc.Find("configurations"); list != nullptr && list->IsSequence()) {
-    for (std::size_t i = 0; i < list->items().size(); ++i) {
-      std::string field = "configurations[" + std::to_string(i) + "]";
-      Result<std::vector<Node>> docs = LoadPatchDocs(k, list->items()[i], field, false);
-      if (!docs.ok()) return std::move(docs).error();
-      for (const Node& d : *docs) {
-        Result<TransformerConfig> tc = internal::ParseTransformerConfig(d, file);
-        if (!tc.ok()) return std::move(tc).error();
-        acc.config.Merge(*tc);
-      }
-    }
-  }
-  if (Status s = RunGenerators(k, acc); !s) return s;
   if (Status s = RunTransformers(k, acc); !s) return s;
   std::vector<internal::Var> new_vars;
   if (const Node* list = k.doc.Find("vars"); list != nullptr && list->IsSequence()) {
