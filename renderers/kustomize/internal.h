@@ -107,6 +107,7 @@ struct TransformerConfig {
   std::vector<FieldSpec> name_suffix;
   std::vector<FieldSpec> common_labels;
   std::vector<FieldSpec> template_labels;
+  std::vector<FieldSpec> labels;  // extra places for `labels:` entries
   std::vector<FieldSpec> common_annotations;
   std::vector<FieldSpec> name_space;
   std::vector<FieldSpec> var_reference;

@@ -992,11 +992,11 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
       std::vector<FieldSpec> specs;
       if (selectors) {
         specs = tc.common_labels;
-      } else if (templates) {
-        specs = tc.template_labels;
       } else {
         specs.push_back(FieldSpec{{}, "metadata/labels", true});
+        if (templates) specs.insert(specs.end(), tc.template_labels.begin(), tc.template_labels.end());
       }
+      specs.insert(specs.end(), tc.labels.begin(), tc.labels.end());
       for (FieldSpec& fs : ParseFieldSpecs(l.Find("fields"))) specs.push_back(fs);
       if (Status s = internal::ApplyStringMap(acc.resources, StringifiedMap(*pairs), specs); !s) return s;
     }

@@ -243,6 +243,7 @@ void TransformerConfig::Merge(const TransformerConfig& other) {
   MergeSpecs(name_suffix, other.name_suffix);
   MergeSpecs(common_labels, other.common_labels);
   MergeSpecs(template_labels, other.template_labels);
+  MergeSpecs(labels, other.labels);
   MergeSpecs(common_annotations, other.common_annotations);
   MergeSpecs(name_space, other.name_space);
   MergeSpecs(var_reference, other.var_reference);
@@ -272,6 +273,7 @@ Result<TransformerConfig> ParseTransformerConfig(const Node& doc, const std::str
   c.name_suffix = ParseSpecList(doc.Find("nameSuffix"));
   c.common_labels = ParseSpecList(doc.Find("commonLabels"));
   c.template_labels = ParseSpecList(doc.Find("templateLabels"));
+  c.labels = ParseSpecList(doc.Find("labels"));
   c.common_annotations = ParseSpecList(doc.Find("commonAnnotations"));
   c.name_space = ParseSpecList(doc.Find("namespace"));
   c.var_reference = ParseSpecList(doc.Find("varReference"));
