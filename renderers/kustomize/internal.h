@@ -56,8 +56,11 @@ struct Resource {
   bool needs_hash = false;       // a generated ConfigMap/Secret awaiting its suffix
   bool generated = false;
   std::string behavior;          // generator behavior: create, merge, replace
-  std::string origin_path;       // file it came from, for buildMetadata
-  std::string origin_ref;        // repo reference, unused for local files
+  // Where it came from, for buildMetadata originAnnotations: the file of a
+  // loaded resource, or the file configuring the generator that made it.
+  std::string origin_path;
+  std::string generator_kind;    // ConfigMapGenerator, SecretGenerator; "" if loaded
+  std::string generator_name;    // metadata.name of a generator configuration
   std::vector<Node> transformations;  // buildMetadata transformerAnnotations
   std::vector<std::string> ref_var_names;  // vars whose objref picked this resource
 

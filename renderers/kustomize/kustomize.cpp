@@ -99,6 +99,32 @@ Result<std::vector<Node>> ParseResources(std::string_view text, const std::strin
   return out;
 }
 
+// The path of `path` seen from directory `dir` (both clean and relative
+// to the root), with ".." steps as needed.
+std::string RelativePath(std::string_view dir, std::string_view path) {
+  auto split = [](std::string_view p) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    while (start < p.size()) {
+      std::size_t slash = p.find('/', start);
+      if (slash == std::string_view::npos) slash = p.size();
+      if (slash > start) parts.emplace_back(p.substr(start, slash - start));
+      start = slash + 1;
+    }
+    return parts;
+  };
+  std::vector<std::string> from = split(dir), to = split(path);
+  std::size_t common = 0;
+  while (common < from.size() && common < to.size() && from[common] == to[common]) ++common;
+  std::string out;
+  for (std::size_t i = common; i < from.size(); ++i) out += "../";
+  for (std::size_t i = common; i < to.size(); ++i) {
+    out += to[i];
+    if (i + 1 < to.size()) out += '/';
+  }
+  return out;
+}
+
 class Builder {
  public:
   Builder(const manifest::FileSystem& fs, const BuildLimits& limits) : fs_(fs), limits_(limits) {}
@@ -122,7 +148,8 @@ class Builder {
                              const std::string& field, bool is_component);
   Status RunGenerators(const Kustomization& k, Accumulator& acc);
   Status Generate(const Kustomization& k, const Node& args, bool secret, const Node* options,
-                  const std::string& field, ResourceList& out);
+                  const std::string& field, ResourceList& out,
+                  const std::string& configured_in = "", const std::string& config_name = "");
   Status RunTransformers(const Kustomization& k, Accumulator& acc);
   Status RunPluginTransformer(const Kustomization& k, const Node& config, Accumulator& acc,
                               const std::string& field);
@@ -485,7 +512,8 @@ std::string BaseName(std::string_view path) {
 }
 
 Status Builder::Generate(const Kustomization& k, const Node& args, bool secret,
-                         const Node* options, const std::string& field, ResourceList& out) {
+                         const Node* options, const std::string& field, ResourceList& out,
+                         const std::string& configured_in, const std::string& config_name) {
   if (!args.IsMapping()) return At(k, &args, field, ErrorCode::kInvalidInput, "must be a mapping");
   std::string name = args.GetString("name");
   std::string behavior = args.GetString("behavior");
@@ -641,7 +669,9 @@ Status Builder::Generate(const Kustomization& k, const Node& args, bool secret,
   r.generated = true;
   r.needs_hash = !disable_hash;
   r.behavior = behavior;
-  r.origin_path = k.file;
+  r.origin_path = configured_in.empty() ? k.file : configured_in;
+  r.generator_kind = secret ? "SecretGenerator" : "ConfigMapGenerator";
+  r.generator_name = config_name;
   return out.Append(std::move(r));
 }
 
@@ -709,7 +739,11 @@ Status Builder::AbsorbGenerated(ResourceList& into, ResourceList generated) {
     r.previous_ids = old.previous_ids;
     r.prefixes = old.prefixes;
     r.suffixes = old.suffixes;
-    r.origin_path = old.origin_path;
+    if (r.behavior == "merge") {
+      r.origin_path = old.origin_path;
+      r.generator_kind = old.generator_kind;
+      r.generator_name = old.generator_name;
+    }
     r.needs_hash = r.needs_hash && old.needs_hash;
     r.ref_var_names = old.ref_var_names;
     old = std::move(r);
@@ -753,13 +787,27 @@ Status Builder::RunGenerators(const Kustomization& k, Accumulator& acc) {
         }
         Node args = config;
         if (const Node* meta = config.Find("metadata"); meta != nullptr && meta->IsMapping()) {
-          args.Set("name", Node::String(meta->GetString("name")));
-          if (std::string ns = meta->GetString("namespace"); !ns.empty()) {
+          if (config.GetString("name").empty()) args.Set("name", Node::String(meta->GetString("name")));
+          if (std::string ns = meta->GetString("namespace"); !ns.empty() && config.GetString("namespace").empty()) {
             args.Set("namespace", Node::String(ns));
           }
         }
+        std::string configured_in = k.file;
+        if (const Node& entry = gens->items()[i];
+            entry.IsString() && entry.AsString().find('\n') == std::string::npos) {
+          if (Result<std::string> p = manifest::JoinPath(k.dir, entry.AsString()); p.ok()) {
+            configured_in = *p;
+          }
+        }
+        std::string config_name;
+        if (const Node* meta = config.Find("metadata"); meta != nullptr && meta->IsMapping()) {
+          config_name = meta->GetString("name");
+        }
         ResourceList generated;
-        if (Status s = Generate(k, args, secret, nullptr, field, generated); !s) return s;
+        if (Status s = Generate(k, args, secret, nullptr, field, generated, configured_in, config_name);
+            !s) {
+          return s;
+        }
         if (Status s = AbsorbGenerated(acc.resources, std::move(generated)); !s) return s;
       }
     }
@@ -1265,13 +1313,20 @@ Status Builder::Finish(const Kustomization& k, Accumulator& acc, std::vector<Nod
   (void)transformations;
   for (Resource& r : items) {
     if (origin && !r.origin_path.empty()) {
-      std::string rel = r.origin_path;
-      if (!k.dir.empty() && rel.starts_with(k.dir + "/")) rel = rel.substr(k.dir.size() + 1);
+      std::string rel = RelativePath(k.dir, r.origin_path);
+      std::string text;
+      if (r.generator_kind.empty()) {
+        text = "path: " + rel + "\n";
+      } else {
+        text = "configuredIn: " + rel + "\nconfiguredBy:\n  apiVersion: builtin\n  kind: " +
+               r.generator_kind + "\n";
+        if (!r.generator_name.empty()) text += "  name: " + r.generator_name + "\n";
+      }
       Node& meta = r.node["metadata"];
       if (!meta.IsMapping()) meta = Node::Mapping();
       Node& ann = meta["annotations"];
       if (!ann.IsMapping()) ann = Node::Mapping();
-      ann.Set("config.kubernetes.io/origin", Node::String("path: " + rel + "\n"));
+      ann.Set("config.kubernetes.io/origin", Node::String(text));
     }
     if (managed_by) {
       Node& meta = r.node["metadata"];
