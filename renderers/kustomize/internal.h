@@ -155,6 +155,10 @@ struct MergeSchema {
   std::set<std::string> replace_paths;  // "Kind:path" lists replaced
 };
 
+// Reads the list merge keys of every kind an OpenAPI document (JSON or
+// YAML, with `definitions`) declares through x-kubernetes-group-version-kind.
+Result<MergeSchema> ParseMergeSchema(const Node& document, const std::string& file);
+
 // The content hash Kustomize appends to generated ConfigMap/Secret names.
 Result<std::string> GeneratedNameHash(const Node& object);
 std::string Sha256Hex(std::string_view data);

@@ -1162,6 +1162,36 @@ Status Builder::Accumulate(const Kustomization& k, Accumulator& acc, bool is_com
   if (const Node* list = k.doc.Find("bases"); list != nullptr) {
     if (Status s = AccumulateResources(k, acc, *list, "bases"); !s) return s;
   }
+  if (const Node* openapi = k.doc.Find("openapi"); openapi != nullptr && openapi->IsMapping()) {
+    const Node* version = openapi->Find("version");
+    const Node* path = openapi->Find("path");
+    if (version != nullptr && path != nullptr) {
+      return At(k, openapi, "openapi", ErrorCode::kInvalidInput,
+                "builtin version and custom schema provided, cannot use both");
+    }
+    if (version != nullptr && version->ScalarText() != "v1.21.2") {
+      return At(k, version, "openapi.version", ErrorCode::kInvalidInput,
+                "the specified OpenAPI version is not built in (only v1.21.2 is)");
+    }
+    if (path != nullptr) {
+      std::string ref = path->ScalarText();
+      Result<std::string> text = ReadOwnFile(k, ref, "openapi.path");
+      if (!text.ok()) return std::move(text).error();
+      Result<std::string> full = ResolveOwnPath(k, ref, "openapi.path");
+      std::string schema_file = full.ok() ? DisplayPath(fs_, *full) : ref;
+      Result<Node> doc = manifest::ParseJson(*text, schema_file);
+      if (!doc.ok()) {
+        manifest::ParseOptions options;
+        options.file = schema_file;
+        doc = manifest::ParseYaml(*text, options);
+      }
+      if (!doc.ok()) return std::move(doc).error();
+      Result<internal::MergeSchema> schema = internal::ParseMergeSchema(*doc, schema_file);
+      if (!schema.ok()) return std::move(schema).error();
+      acc.schema = std::move(schema).value();
+      acc.has_schema = true;
+    }
+  }
   // configurations: extra field specs.
   if (const Node* list = k.doc.Find("configurations"); list != nullptr && list->IsSequence()) {
     for (std::size_t i = 0; i < list->items().size(); ++i) {

@@ -318,4 +318,60 @@ Status StrategicMerge(Node& target, const Node& patch, const MergeSchema* custom
   return MergeMap(target, patch, ctx, path);
 }
 
+namespace {
+
+const Node* ResolveRef(const Node& schema, const Node& definitions) {
+  const Node* ref = schema.Find("$ref");
+  if (ref == nullptr || !ref->IsString()) return &schema;
+  constexpr std::string_view kPrefix = "#/definitions/";
+  if (!ref->AsString().starts_with(kPrefix)) return nullptr;
+  return definitions.Find(ref->AsString().substr(kPrefix.size()));
+}
+
+void CollectMergeKeys(const Node& schema, const Node& definitions, const std::string& path,
+                      int depth, std::map<std::string, std::string>& out) {
+  if (depth > 32) return;
+  const Node* resolved = ResolveRef(schema, definitions);
+  if (resolved == nullptr || !resolved->IsMapping()) return;
+  const Node* props = resolved->Find("properties");
+  if (props == nullptr || !props->IsMapping()) return;
+  for (const Node::Entry& e : props->entries()) {
+    const Node* field = ResolveRef(e.value, definitions);
+    if (field == nullptr || !field->IsMapping()) continue;
+    std::string field_path = path.empty() ? e.key : path + "." + e.key;
+    if (field->GetString("type") == "array") {
+      std::string strategy = field->GetString("x-kubernetes-patch-strategy");
+      std::string key = field->GetString("x-kubernetes-patch-merge-key");
+      if (strategy.find("merge") != std::string::npos) out[field_path] = key;
+      if (const Node* items = field->Find("items"); items != nullptr) {
+        CollectMergeKeys(*items, definitions, field_path, depth + 1, out);
+      }
+    } else {
+      CollectMergeKeys(*field, definitions, field_path, depth + 1, out);
+    }
+  }
+}
+
+}  // namespace
+
+Result<MergeSchema> ParseMergeSchema(const Node& document, const std::string& file) {
+  const Node* definitions = document.IsMapping() ? document.Find("definitions") : nullptr;
+  if (definitions == nullptr || !definitions->IsMapping()) {
+    return MakeError(ErrorCode::kInvalidInput, "OpenAPI schema has no `definitions`",
+                     Location{file, document.mark().line, document.mark().column, "definitions"});
+  }
+  MergeSchema schema;
+  for (const Node::Entry& def : definitions->entries()) {
+    const Node* gvks = def.value.Find("x-kubernetes-group-version-kind");
+    if (gvks == nullptr || !gvks->IsSequence()) continue;
+    std::map<std::string, std::string> keys;
+    CollectMergeKeys(def.value, *definitions, "", 0, keys);
+    for (const Node& gvk : gvks->items()) {
+      if (!gvk.IsMapping()) continue;
+      schema.keys_by_kind[gvk.GetString("kind")] = keys;
+    }
+  }
+  return schema;
+}
+
 }  // namespace keelson::kustomize::internal
