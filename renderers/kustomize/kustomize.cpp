@@ -27,8 +27,6 @@ struct Accumulator {
   ResourceList resources;
   TransformerConfig config;
   std::vector<internal::Var> vars;
-  internal::MergeSchema schema;
-  bool has_schema = false;
 };
 
 const std::vector<std::string>& KnownFields() {
@@ -172,6 +170,8 @@ class Builder {
 
   const manifest::FileSystem& fs_;
   BuildLimits limits_;
+  internal::MergeSchema schema_;  // from `openapi:`, for custom kinds
+  bool has_schema_ = false;
   std::vector<std::string> stack_;
 };
 
@@ -333,10 +333,6 @@ Status Builder::AccumulateDirectory(const Kustomization& k, const std::string& p
           }
           if (!s) break;
           acc.vars.push_back(std::move(v));
-        }
-        if (sub_acc.has_schema && !acc.has_schema) {
-          acc.schema = sub_acc.schema;
-          acc.has_schema = true;
         }
       }
     }
@@ -926,7 +922,7 @@ Status Builder::RunPluginTransformer(const Kustomization& k, const Node& config,
         Status s = d.IsSequence() && target
                        ? internal::ApplyJson6902(a.resources, d, *target)
                        : internal::ApplyStrategicPatch(a.resources, d, target ? &*target : nullptr, po,
-                                                       a.has_schema ? &a.schema : nullptr);
+                                                       has_schema_ ? &schema_ : nullptr);
         if (!s) return s;
       }
     }
@@ -944,7 +940,7 @@ Status Builder::RunPluginTransformer(const Kustomization& k, const Node& config,
 
 Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
   const TransformerConfig& tc = acc.config;
-  const internal::MergeSchema* schema = acc.has_schema ? &acc.schema : nullptr;
+  const internal::MergeSchema* schema = has_schema_ ? &schema_ : nullptr;
   std::string file = DisplayPath(fs_, k.file);
 
   // patchesStrategicMerge
@@ -1156,12 +1152,6 @@ Status Builder::Accumulate(const Kustomization& k, Accumulator& acc, bool is_com
       return At(k, h, key, ErrorCode::kInvalidInput, "helm charts in kustomizations are not supported");
     }
   }
-  if (const Node* list = k.doc.Find("resources"); list != nullptr) {
-    if (Status s = AccumulateResources(k, acc, *list, "resources"); !s) return s;
-  }
-  if (const Node* list = k.doc.Find("bases"); list != nullptr) {
-    if (Status s = AccumulateResources(k, acc, *list, "bases"); !s) return s;
-  }
   if (const Node* openapi = k.doc.Find("openapi"); openapi != nullptr && openapi->IsMapping()) {
     const Node* version = openapi->Find("version");
     const Node* path = openapi->Find("path");
@@ -1173,6 +1163,8 @@ Status Builder::Accumulate(const Kustomization& k, Accumulator& acc, bool is_com
       return At(k, version, "openapi.version", ErrorCode::kInvalidInput,
                 "the specified OpenAPI version is not built in (only v1.21.2 is)");
     }
+    // Choosing the built-in schema also counts as the first schema loaded.
+    if (version != nullptr) has_schema_ = true;
     if (path != nullptr) {
       std::string ref = path->ScalarText();
       Result<std::string> text = ReadOwnFile(k, ref, "openapi.path");
@@ -1188,9 +1180,18 @@ Status Builder::Accumulate(const Kustomization& k, Accumulator& acc, bool is_com
       if (!doc.ok()) return std::move(doc).error();
       Result<internal::MergeSchema> schema = internal::ParseMergeSchema(*doc, schema_file);
       if (!schema.ok()) return std::move(schema).error();
-      acc.schema = std::move(schema).value();
-      acc.has_schema = true;
+      // The first schema loaded wins: the top kustomization's over its bases'.
+      if (!has_schema_) {
+        schema_ = std::move(schema).value();
+        has_schema_ = true;
+      }
     }
+  }
+  if (const Node* list = k.doc.Find("resources"); list != nullptr) {
+    if (Status s = AccumulateResources(k, acc, *list, "resources"); !s) return s;
+  }
+  if (const Node* list = k.doc.Find("bases"); list != nullptr) {
+    if (Status s = AccumulateResources(k, acc, *list, "bases"); !s) return s;
   }
   // configurations: extra field specs.
   if (const Node* list = k.doc.Find("configurations"); list != nullptr && list->IsSequence()) {
