@@ -152,7 +152,9 @@ Status ApplyJsonPatch(Node& target, const Node& operations);
 struct MergeSchema {
   // "Kind" -> field path "spec.list" -> merge key
   std::map<std::string, std::map<std::string, std::string>> keys_by_kind;
-  std::set<std::string> replace_paths;  // "Kind:path" lists replaced
+  // "Kind" -> field paths whose schema is a built-in Kubernetes type (a
+  // $ref the document does not define): lists below follow built-in keys.
+  std::map<std::string, std::set<std::string>> builtin_paths_by_kind;
 };
 
 // Reads the list merge keys of every kind an OpenAPI document (JSON or

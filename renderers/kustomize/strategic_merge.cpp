@@ -96,8 +96,15 @@ ListRule RuleFor(const MergeContext& ctx, const std::vector<std::string>& path,
                  const std::string& field) {
   if (ctx.custom != nullptr) {
     if (auto it = ctx.custom->keys_by_kind.find(ctx.kind); it != ctx.custom->keys_by_kind.end()) {
-      if (auto k = it->second.find(JoinPath(path, field)); k != it->second.end()) {
+      std::string full = JoinPath(path, field);
+      if (auto k = it->second.find(full); k != it->second.end()) {
         return {true, k->second};
+      }
+      if (auto b = ctx.custom->builtin_paths_by_kind.find(ctx.kind);
+          b != ctx.custom->builtin_paths_by_kind.end()) {
+        for (const std::string& prefix : b->second) {
+          if (full.starts_with(prefix + ".")) return BuiltinListRule(path, field, ctx.kind);
+        }
       }
       return {};
     }
@@ -329,25 +336,38 @@ const Node* ResolveRef(const Node& schema, const Node& definitions) {
 }
 
 void CollectMergeKeys(const Node& schema, const Node& definitions, const std::string& path,
-                      int depth, std::map<std::string, std::string>& out) {
+                      int depth, std::map<std::string, std::string>& out,
+                      std::set<std::string>& builtin) {
   if (depth > 32) return;
   const Node* resolved = ResolveRef(schema, definitions);
-  if (resolved == nullptr || !resolved->IsMapping()) return;
+  if (resolved == nullptr) {
+    const Node* ref = schema.Find("$ref");
+    if (ref != nullptr && ref->IsString() && ref->AsString().find("io.k8s.") != std::string::npos) {
+      builtin.insert(path);
+    }
+    return;
+  }
+  if (!resolved->IsMapping()) return;
   const Node* props = resolved->Find("properties");
   if (props == nullptr || !props->IsMapping()) return;
   for (const Node::Entry& e : props->entries()) {
     const Node* field = ResolveRef(e.value, definitions);
-    if (field == nullptr || !field->IsMapping()) continue;
+    std::string unresolved_path = path.empty() ? e.key : path + "." + e.key;
+    if (field == nullptr) {
+      CollectMergeKeys(e.value, definitions, unresolved_path, depth + 1, out, builtin);
+      continue;
+    }
+    if (!field->IsMapping()) continue;
     std::string field_path = path.empty() ? e.key : path + "." + e.key;
     if (field->GetString("type") == "array") {
       std::string strategy = field->GetString("x-kubernetes-patch-strategy");
       std::string key = field->GetString("x-kubernetes-patch-merge-key");
       if (strategy.find("merge") != std::string::npos) out[field_path] = key;
       if (const Node* items = field->Find("items"); items != nullptr) {
-        CollectMergeKeys(*items, definitions, field_path, depth + 1, out);
+        CollectMergeKeys(*items, definitions, field_path, depth + 1, out, builtin);
       }
     } else {
-      CollectMergeKeys(*field, definitions, field_path, depth + 1, out);
+      CollectMergeKeys(*field, definitions, field_path, depth + 1, out, builtin);
     }
   }
 }
@@ -365,10 +385,12 @@ Result<MergeSchema> ParseMergeSchema(const Node& document, const std::string& fi
     const Node* gvks = def.value.Find("x-kubernetes-group-version-kind");
     if (gvks == nullptr || !gvks->IsSequence()) continue;
     std::map<std::string, std::string> keys;
-    CollectMergeKeys(def.value, *definitions, "", 0, keys);
+    std::set<std::string> builtin;
+    CollectMergeKeys(def.value, *definitions, "", 0, keys, builtin);
     for (const Node& gvk : gvks->items()) {
       if (!gvk.IsMapping()) continue;
       schema.keys_by_kind[gvk.GetString("kind")] = keys;
+      schema.builtin_paths_by_kind[gvk.GetString("kind")] = builtin;
     }
   }
   return schema;
