@@ -152,6 +152,10 @@ class Builder {
   Status RunPluginTransformer(const Kustomization& k, const Node& config, Accumulator& acc,
                               const std::string& field);
   Status AbsorbGenerated(ResourceList& into, ResourceList generated);
+  // The built-in IAMPolicyGenerator: a ServiceAccount bound to a cloud
+  // identity (GKE workload identity only).
+  Status GenerateIamPolicy(const Kustomization& k, const Node& config, const std::string& field,
+                           ResourceList& out);
   Status Finish(const Kustomization& k, Accumulator& acc, std::vector<Node>* out);
 
   // Reads a file that kustomization k refers to, enforcing the restrictor.
@@ -748,6 +752,42 @@ Status Builder::AbsorbGenerated(ResourceList& into, ResourceList generated) {
   return Status::Ok();
 }
 
+Status Builder::GenerateIamPolicy(const Kustomization& k, const Node& config,
+                                 const std::string& field, ResourceList& out) {
+  if (config.GetString("cloud") != "gke") {
+    return At(k, &config, field + ".cloud", ErrorCode::kInvalidInput,
+              "IAMPolicyGenerator: only cloud: gke is supported");
+  }
+  const Node* service = config.Find("kubernetesService");
+  const Node* account = config.Find("serviceAccount");
+  if (service == nullptr || !service->IsMapping() || account == nullptr || !account->IsMapping()) {
+    return At(k, &config, field, ErrorCode::kInvalidInput,
+              "IAMPolicyGenerator needs kubernetesService and serviceAccount");
+  }
+  Node sa = Node::Mapping();
+  sa.Set("apiVersion", Node::String("v1"));
+  sa.Set("kind", Node::String("ServiceAccount"));
+  Node meta = Node::Mapping();
+  meta.Set("name", Node::String(service->GetString("name")));
+  if (std::string ns = service->GetString("namespace"); !ns.empty()) {
+    meta.Set("namespace", Node::String(ns));
+  }
+  Node annotations = Node::Mapping();
+  annotations.Set("iam.gke.io/gcp-service-account",
+                  Node::String(account->GetString("name") + "@" + account->GetString("projectId") +
+                               ".iam.gserviceaccount.com"));
+  meta.Set("annotations", std::move(annotations));
+  sa.Set("metadata", std::move(meta));
+  Resource r;
+  r.node = std::move(sa);
+  r.generated = true;
+  r.origin_path = k.file;
+  if (Status s = out.Append(std::move(r)); !s) {
+    return At(k, &config, field, ErrorCode::kInvalidInput, s.error().message);
+  }
+  return Status::Ok();
+}
+
 Status Builder::RunGenerators(const Kustomization& k, Accumulator& acc) {
   const Node* options = k.doc.Find("generatorOptions");
   for (int pass = 0; pass < 2; ++pass) {
@@ -775,6 +815,10 @@ Status Builder::RunGenerators(const Kustomization& k, Accumulator& acc) {
       for (const Node& config : *docs) {
         std::string kind = config.GetString("kind");
         bool secret = kind == "SecretGenerator";
+        if (kind == "IAMPolicyGenerator") {
+          if (Status s = GenerateIamPolicy(k, config, field, acc.resources); !s) return s;
+          continue;
+        }
         if (kind != "ConfigMapGenerator" && kind != "SecretGenerator") {
           return At(k, &gens->items()[i], field, ErrorCode::kInvalidInput,
                     "unable to load builtin " + kind + "." + config.GetString("apiVersion") +
