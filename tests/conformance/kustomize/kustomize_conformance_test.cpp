@@ -34,8 +34,9 @@ const std::map<std::string, std::string>& OutOfScope() {
   return kCases;
 }
 
-// Measured: see the report of issue 3; raise it as the renderer improves.
-constexpr double kMinOutputPassRate = 0.0;
+// Measured 216 of 227 output cases (95.2%); the floor is the issue's goal, so
+// losing a single case fails the test. Raise it as the renderer improves.
+constexpr double kMinOutputPassRate = 0.95;
 
 std::string ReadAll(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
