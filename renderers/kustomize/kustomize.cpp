@@ -171,6 +171,10 @@ class Builder {
   }
   Result<std::vector<Node>> LoadPatchDocs(const Kustomization& k, const Node& entry,
                                           const std::string& field, bool allow_inline_guess);
+  // Generator or transformer configurations: inline, a file, or the output
+  // of a kustomization directory.
+  Result<std::vector<Node>> LoadPluginConfigs(const Kustomization& k, const Node& entry,
+                                              const std::string& field);
 
   const manifest::FileSystem& fs_;
   BuildLimits limits_;
@@ -463,6 +467,23 @@ Result<std::vector<Node>> Builder::LoadPatchDocs(const Kustomization& k, const N
     if (!d.IsNull()) out.push_back(std::move(d));
   }
   return out;
+}
+
+Result<std::vector<Node>> Builder::LoadPluginConfigs(const Kustomization& k, const Node& entry,
+                                                     const std::string& field) {
+  if (entry.IsString() && entry.AsString().find('\n') == std::string::npos) {
+    Result<std::string> path = manifest::JoinPath(k.dir, entry.AsString());
+    if (path.ok() && fs_.Type(*path) == manifest::FileType::kDirectory) {
+      Accumulator sub;
+      if (Status s = AccumulateDirectory(k, *path, sub, field, false); !s) {
+        return std::move(s).error();
+      }
+      std::vector<Node> out;
+      for (Resource& r : sub.resources.items()) out.push_back(std::move(r.node));
+      return out;
+    }
+  }
+  return LoadPatchDocs(k, entry, field, true);
 }
 
 // Turns "key=value" into its parts; values may be quoted.
@@ -810,7 +831,7 @@ Status Builder::RunGenerators(const Kustomization& k, Accumulator& acc) {
   if (const Node* gens = k.doc.Find("generators"); gens != nullptr && gens->IsSequence()) {
     for (std::size_t i = 0; i < gens->items().size(); ++i) {
       std::string field = "generators[" + std::to_string(i) + "]";
-      Result<std::vector<Node>> docs = LoadPatchDocs(k, gens->items()[i], field, true);
+      Result<std::vector<Node>> docs = LoadPluginConfigs(k, gens->items()[i], field);
       if (!docs.ok()) return std::move(docs).error();
       for (const Node& config : *docs) {
         std::string kind = config.GetString("kind");
@@ -1170,14 +1191,7 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
     for (std::size_t i = 0; i < list->items().size(); ++i) {
       std::string field = "transformers[" + std::to_string(i) + "]";
       const Node& item = list->items()[i];
-      if (item.IsString() && item.AsString().find('\n') == std::string::npos) {
-        Result<std::string> path = manifest::JoinPath(k.dir, item.AsString());
-        if (path.ok() && fs_.Type(*path) == manifest::FileType::kDirectory) {
-          return At(k, &item, field, ErrorCode::kInvalidInput,
-                    "transformers given as kustomization directories are not supported");
-        }
-      }
-      Result<std::vector<Node>> docs = LoadPatchDocs(k, item, field, true);
+      Result<std::vector<Node>> docs = LoadPluginConfigs(k, item, field);
       if (!docs.ok()) return std::move(docs).error();
       for (const Node& config : *docs) {
         if (Status s = RunPluginTransformer(k, config, acc, field); !s) return s;
