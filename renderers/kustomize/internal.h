@@ -127,6 +127,10 @@ struct TransformerConfig {
 };
 
 std::string_view DefaultFieldSpecsYaml();
+// Field specs declared by a `crds:` OpenAPI map (type name -> {Schema}):
+// object references (x-kubernetes-object-ref-*), annotations, label
+// selectors and identities of the custom kinds it describes.
+TransformerConfig TransformerConfigFromCrds(const Node& api_map);
 const TransformerConfig& DefaultTransformerConfig();
 Result<TransformerConfig> ParseTransformerConfig(const Node& doc, const std::string& file);
 

@@ -1264,6 +1264,23 @@ Status Builder::Accumulate(const Kustomization& k, Accumulator& acc, bool is_com
       }
     }
   }
+  if (const Node* list = k.doc.Find("crds"); list != nullptr && list->IsSequence()) {
+    for (std::size_t i = 0; i < list->items().size(); ++i) {
+      std::string field = "crds[" + std::to_string(i) + "]";
+      const Node& item = list->items()[i];
+      if (!item.IsString()) return At(k, &item, field, ErrorCode::kInvalidInput, "must be a path");
+      Result<std::string> text = ReadOwnFile(k, item.AsString(), field);
+      if (!text.ok()) return std::move(text).error();
+      Result<Node> doc = manifest::ParseJson(*text, DisplayPath(fs_, k.dir) + "/" + item.AsString());
+      if (!doc.ok()) {
+        manifest::ParseOptions options;
+        options.file = DisplayPath(fs_, k.dir) + "/" + item.AsString();
+        doc = manifest::ParseYaml(*text, options);
+      }
+      if (!doc.ok()) return std::move(doc).error();
+      acc.config.Merge(internal::TransformerConfigFromCrds(*doc));
+    }
+  }
   if (Status s = RunGenerators(k, acc); !s) return s;
   // Components run after this kustomization's generators, before its
   // transformers.

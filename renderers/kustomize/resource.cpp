@@ -295,6 +295,63 @@ Result<TransformerConfig> ParseTransformerConfig(const Node& doc, const std::str
   return c;
 }
 
+namespace {
+
+void LoadCrdType(TransformerConfig& config, const Gvk& gvk, const Node& api_map,
+                 const std::string& type_name, const std::string& path, int depth) {
+  if (depth > 32) return;
+  const Node* api = api_map.Find(type_name);
+  const Node* props = api != nullptr ? api->FindPath({"Schema", "properties"}) : nullptr;
+  if (props == nullptr || !props->IsMapping()) return;
+  for (const Node::Entry& e : props->entries()) {
+    const Node& prop = e.value;
+    if (!prop.IsMapping()) continue;
+    std::string prop_path = path.empty() ? e.key : path + "/" + e.key;
+    TransformerConfig one;
+    if (prop.Find("x-kubernetes-annotation") != nullptr) {
+      one.common_annotations.push_back(FieldSpec{gvk, prop_path, false});
+    }
+    if (prop.Find("x-kubernetes-label-selector") != nullptr) {
+      one.common_labels.push_back(FieldSpec{gvk, prop_path, false});
+    }
+    if (prop.Find("x-kubernetes-identity") != nullptr) {
+      one.name_prefix.push_back(FieldSpec{gvk, prop_path, false});
+    }
+    const Node* version = prop.Find("x-kubernetes-object-ref-api-version");
+    const Node* kind = prop.Find("x-kubernetes-object-ref-kind");
+    if (version != nullptr && kind != nullptr) {
+      std::string name_key = prop.GetString("x-kubernetes-object-ref-name-key");
+      if (name_key.empty()) name_key = "name";
+      TransformerConfig::NameReference ref;
+      ref.referral = Gvk{"", version->ScalarText(), kind->ScalarText()};
+      ref.field_specs.push_back(FieldSpec{gvk, prop_path + "/" + name_key, false});
+      one.name_reference.push_back(std::move(ref));
+    }
+    config.Merge(one);
+    if (const Node* ref = prop.Find("$ref"); ref != nullptr && ref->IsString()) {
+      LoadCrdType(config, gvk, api_map, ref->AsString(), prop_path, depth + 1);
+    }
+  }
+}
+
+}  // namespace
+
+TransformerConfig TransformerConfigFromCrds(const Node& api_map) {
+  TransformerConfig config;
+  if (!api_map.IsMapping()) return config;
+  for (const Node::Entry& e : api_map.entries()) {
+    const Node* props = e.value.FindPath({"Schema", "properties"});
+    if (props == nullptr || !props->IsMapping() || props->Find("kind") == nullptr ||
+        props->Find("apiVersion") == nullptr || props->Find("metadata") == nullptr) {
+      continue;
+    }
+    std::size_t dot = e.key.rfind('.');
+    Gvk gvk{"", "", dot == std::string::npos ? e.key : e.key.substr(dot + 1)};
+    LoadCrdType(config, gvk, api_map, e.key, "", 0);
+  }
+  return config;
+}
+
 const TransformerConfig& DefaultTransformerConfig() {
   static const TransformerConfig kConfig = [] {
     manifest::ParseOptions options;
