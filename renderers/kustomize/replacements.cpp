@@ -156,13 +156,16 @@ Result<Selector> SelectorOf(const Node& node) {
   return s;
 }
 
+// A selector picks a resource by any name or namespace it has had.
 bool Matches(const Resource& r, const Selector& s) {
-  ResourceList one;
-  (void)one;
   ResId cur = r.CurId();
   if (!cur.gvk.IsSelectedBy(s.gvk)) return false;
-  if (!s.name.empty() && s.name != cur.name) return false;
-  if (!s.ns.empty() && s.ns != cur.ns) return false;
+  bool name_ok = s.name.empty(), ns_ok = s.ns.empty();
+  for (const ResId& id : r.AllIds()) {
+    name_ok = name_ok || id.name == s.name;
+    ns_ok = ns_ok || id.ns == s.ns;
+  }
+  if (!name_ok || !ns_ok) return false;
   if (!s.label_selector.empty()) {
     Result<bool> m = MatchesSelector(r.node.FindPath({"metadata", "labels"}), s.label_selector);
     if (!m.ok() || !*m) return false;
