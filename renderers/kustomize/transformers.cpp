@@ -362,10 +362,26 @@ Status ApplyJson6902(ResourceList& list, const Node& operations, const Selector&
   for (std::size_t i : *sel) {
     Resource& r = list.items()[i];
     r.StorePreviousId();
+    // Kustomize keeps its bookkeeping in metadata.annotations, so during a
+    // build that map always exists and patches may add to it.
+    Node* meta = r.node.Find("metadata");
+    bool added_annotations = false;
+    if (meta != nullptr && meta->IsMapping() && meta->Find("annotations") == nullptr) {
+      meta->Set("annotations", Node::Mapping());
+      added_annotations = true;
+    }
     if (Status s = ApplyJsonPatch(r.node, operations); !s) {
       Error e = std::move(s).error();
       e.message = "unable to apply JSON patch to " + r.CurId().ToString() + ": " + e.message;
       return e;
+    }
+    if (added_annotations) {
+      meta = r.node.Find("metadata");
+      if (meta != nullptr && meta->IsMapping()) {
+        if (const Node* a = meta->Find("annotations"); a != nullptr && a->IsMapping() && a->empty()) {
+          meta->Erase("annotations");
+        }
+      }
     }
   }
   list.Reindex();
