@@ -2,6 +2,9 @@
 // annotations, images, replicas, patches, name references and ordering.
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <set>
+#include <unordered_map>
 
 #include "renderers/kustomize/internal.h"
 
@@ -410,26 +413,62 @@ bool PrefixesSuffixesEqual(const Resource& r, const Resource& o, bool allow_empt
   return SameEndingSubSlice(r.prefixes, o.prefixes) && SameEndingSubSlice(r.suffixes, o.suffixes);
 }
 
-struct Referral {
-  ResourceList* list;
-  std::vector<std::size_t> candidates;  // resources the referrer may refer to
-  const Resource* referrer;
-  Gvk target;
-  std::string path;
+// Lookups for name references, built once per pass: names never change
+// while references are fixed, only the referring fields do.
+struct ReferenceIndex {
+  std::vector<ResId> cur_ids;
+  std::unordered_map<std::string, std::vector<std::size_t>> by_previous_name;
+  std::unordered_map<std::string, std::vector<std::size_t>> by_org_namespace;
 };
 
+struct Referral {
+  ResourceList* list;
+  const ReferenceIndex* index;
+  std::size_t referrer_index;
+  const Resource* referrer;
+  std::set<std::string> binding_namespaces;  // subjects' namespaces of a RoleBinding
+  Gvk target;
+  std::string path;
+
+  // Kustomize's rule for which resources a referrer may refer to.
+  bool MayReferTo(std::size_t i) const {
+    const ResId& referrer_id = index->cur_ids[referrer_index];
+    if (IsClusterScoped(referrer_id.gvk)) return true;
+    const ResId& id = index->cur_ids[i];
+    return IsClusterScoped(id.gvk) || NsEquals(id.ns, referrer_id.ns) ||
+           binding_namespaces.contains(id.ns);
+  }
+};
+
+// Picks the resource a name refers to. `namespace_filter` narrows the pool
+// when the reference carries a namespace.
 Result<long> SelectReferral(const Referral& ref, const std::string& old_name,
-                            const std::vector<std::size_t>& pool, bool compare_namespaces) {
+                            const std::string* namespace_filter, bool compare_namespaces) {
   auto& items = ref.list->items();
-  std::vector<std::size_t> c;
-  for (std::size_t i : pool) {
-    const Resource& r = items[i];
-    bool name_ok = false, gvk_ok = false;
-    for (const ResId& id : r.previous_ids) {
-      name_ok = name_ok || id.name == old_name;
-      gvk_ok = gvk_ok || id.gvk.IsSelectedBy(ref.target);
+  auto it = ref.index->by_previous_name.find(old_name);
+  if (it == ref.index->by_previous_name.end()) return -1;
+  bool use_org_namespace = false;
+  if (namespace_filter != nullptr) {
+    if (auto ns = ref.index->by_org_namespace.find(*namespace_filter);
+        ns != ref.index->by_org_namespace.end()) {
+      for (std::size_t i : ns->second) {
+        if (ref.MayReferTo(i)) {
+          use_org_namespace = true;
+          break;
+        }
+      }
     }
-    if (name_ok && gvk_ok) c.push_back(i);
+  }
+  std::vector<std::size_t> c;
+  for (std::size_t i : it->second) {
+    if (!ref.MayReferTo(i)) continue;
+    if (namespace_filter != nullptr) {
+      const std::string& ns = use_org_namespace ? items[i].OrgId().ns : ref.index->cur_ids[i].ns;
+      if (EffectiveNamespace(ns) != *namespace_filter) continue;
+    }
+    bool gvk_ok = false;
+    for (const ResId& id : items[i].previous_ids) gvk_ok = gvk_ok || id.gvk.IsSelectedBy(ref.target);
+    if (gvk_ok) c.push_back(i);
   }
   if (ref.path.ends_with("roleRef/name")) {
     const Node* role_ref = ref.referrer->node.Find("roleRef");
@@ -448,11 +487,11 @@ Result<long> SelectReferral(const Referral& ref, const std::string& old_name,
       c = std::move(kept);
     }
   }
-  ResId referrer_id = ref.referrer->CurId();
+  const ResId& referrer_id = ref.index->cur_ids[ref.referrer_index];
   if (!IsClusterScoped(referrer_id.gvk)) {
     std::vector<std::size_t> kept;
     for (std::size_t i : c) {
-      ResId id = items[i].CurId();
+      const ResId& id = ref.index->cur_ids[i];
       if (IsClusterScoped(id.gvk) || id.gvk.kind == "ServiceAccount" ||
           NsEquals(id.ns, referrer_id.ns)) {
         kept.push_back(i);
@@ -481,7 +520,7 @@ Result<long> SelectReferral(const Referral& ref, const std::string& old_name,
   std::string ids;
   for (std::size_t i : c) {
     if (!ids.empty()) ids += ", ";
-    ids += items[i].CurId().ToString();
+    ids += ref.index->cur_ids[i].ToString();
   }
   return Invalid("found multiple possible referrals: " + ids);
 }
@@ -490,7 +529,7 @@ Status SetReference(const Referral& ref, Node& n) {
   auto& items = ref.list->items();
   if (n.IsNull()) return Status::Ok();
   if (n.IsScalar()) {
-    Result<long> pick = SelectReferral(ref, n.ScalarText(), ref.candidates, false);
+    Result<long> pick = SelectReferral(ref, n.ScalarText(), nullptr, false);
     if (!pick.ok()) return std::move(pick).error();
     if (*pick < 0) return Status::Ok();
     std::string name = items[static_cast<std::size_t>(*pick)].Name();
@@ -502,22 +541,16 @@ Status SetReference(const Referral& ref, Node& n) {
     if (name_node == nullptr) {
       return Invalid("path config error; no 'name' field in node");
     }
-    std::vector<std::size_t> pool = ref.candidates;
+    std::optional<std::string> want_ns;
     if (const Node* ns_node = n.Find("namespace"); ns_node != nullptr && ns_node->IsScalar()) {
-      std::string want = ns_node->ScalarText();
-      if (want.empty()) {
+      want_ns = ns_node->ScalarText();
+      if (want_ns->empty()) {
         return Invalid("Invalid Input: namespace is blank for resource \"" +
                        ref.referrer->CurId().ToString() + "\"");
       }
-      std::vector<std::size_t> by_org, by_cur;
-      for (std::size_t i : ref.candidates) {
-        if (EffectiveNamespace(items[i].OrgId().ns) == want) by_org.push_back(i);
-        if (EffectiveNamespace(items[i].CurId().ns) == want) by_cur.push_back(i);
-      }
-      pool = !by_org.empty() ? by_org : by_cur;
     }
     std::string old_name = name_node->IsScalar() ? name_node->ScalarText() : "";
-    Result<long> pick = SelectReferral(ref, old_name, pool, true);
+    Result<long> pick = SelectReferral(ref, old_name, want_ns ? &*want_ns : nullptr, true);
     if (!pick.ok()) return std::move(pick).error();
     if (*pick < 0) return Status::Ok();
     const Resource& target = items[static_cast<std::size_t>(*pick)];
@@ -539,42 +572,45 @@ Status SetReference(const Referral& ref, Node& n) {
 
 Status FixNameReferences(ResourceList& list, const TransformerConfig& config) {
   auto& items = list.items();
-  // Per referrer: which resources it may refer to.
+  ReferenceIndex index;
+  index.cur_ids.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    index.cur_ids.push_back(items[i].CurId());
+    std::set<std::string> names;
+    for (const ResId& id : items[i].previous_ids) names.insert(id.name);
+    for (const std::string& name : names) index.by_previous_name[name].push_back(i);
+    index.by_org_namespace[EffectiveNamespace(items[i].OrgId().ns)].push_back(i);
+  }
   for (std::size_t ri = 0; ri < items.size(); ++ri) {
     ResId org = items[ri].OrgId();
-    std::vector<std::size_t> candidates;
-    bool computed = false;
+    std::optional<Referral> ref;
     for (const TransformerConfig::NameReference& back_ref : config.name_reference) {
       for (const FieldSpec& fs : back_ref.field_specs) {
         if (!org.gvk.IsSelectedBy(fs.gvk)) continue;
-        if (!computed) {
-          computed = true;
-          ResId referrer_id = items[ri].CurId();
-          std::set<std::string> binding_namespaces;
-          if (referrer_id.gvk.kind == "RoleBinding") {
+        if (!ref) {
+          ref.emplace();
+          ref->list = &list;
+          ref->index = &index;
+          ref->referrer_index = ri;
+          ref->referrer = &items[ri];
+          if (index.cur_ids[ri].gvk.kind == "RoleBinding") {
             if (const Node* subjects = items[ri].node.Find("subjects");
                 subjects != nullptr && subjects->IsSequence()) {
-              for (const Node& s : subjects->items()) {
-                if (s.IsMapping()) binding_namespaces.insert(s.GetString("namespace"));
+              for (const Node& subject : subjects->items()) {
+                if (subject.IsMapping()) ref->binding_namespaces.insert(subject.GetString("namespace"));
               }
             }
           }
-          for (std::size_t i = 0; i < items.size(); ++i) {
-            ResId id = items[i].CurId();
-            if (IsClusterScoped(referrer_id.gvk) || IsClusterScoped(id.gvk) ||
-                NsEquals(id.ns, referrer_id.ns) || binding_namespaces.contains(items[i].Namespace())) {
-              candidates.push_back(i);
-            }
-          }
         }
-        Referral ref{&list, candidates, &items[ri], back_ref.referral, fs.path};
+        ref->target = back_ref.referral;
+        ref->path = fs.path;
         FieldSpec spec = fs;
         spec.create = false;
-        Status s = ApplyFieldSpec(items[ri].node, spec, [&](Node& n) { return SetReference(ref, n); });
+        Status s = ApplyFieldSpec(items[ri].node, spec, [&](Node& n) { return SetReference(*ref, n); });
         if (!s) {
           Error e = std::move(s).error();
           e.message = "updating name reference in '" + fs.path + "' field of '" +
-                      items[ri].CurId().ToString() + "': " + e.message;
+                      index.cur_ids[ri].ToString() + "': " + e.message;
           return e;
         }
       }
