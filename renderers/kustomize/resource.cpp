@@ -36,41 +36,42 @@ ResId IdOf(const Node& node) {
 }
 
 bool IsClusterScoped(const Gvk& gvk) {
-  // Cluster-scoped built-in kinds by group; a kind of the same name in
-  // another group (a CRD) is namespaced.
-  static const std::set<std::pair<std::string, std::string>> kKinds = {
-      {"", "ComponentStatus"},
-      {"", "Namespace"},
-      {"", "Node"},
-      {"", "PersistentVolume"},
-      {"admissionregistration.k8s.io", "MutatingWebhookConfiguration"},
-      {"admissionregistration.k8s.io", "ValidatingAdmissionPolicy"},
-      {"admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"},
-      {"admissionregistration.k8s.io", "ValidatingWebhookConfiguration"},
-      {"apiextensions.k8s.io", "CustomResourceDefinition"},
-      {"apiregistration.k8s.io", "APIService"},
-      {"authentication.k8s.io", "SelfSubjectReview"},
-      {"authentication.k8s.io", "TokenReview"},
-      {"authorization.k8s.io", "SelfSubjectAccessReview"},
-      {"authorization.k8s.io", "SelfSubjectRulesReview"},
-      {"authorization.k8s.io", "SubjectAccessReview"},
-      {"certificates.k8s.io", "CertificateSigningRequest"},
-      {"certificates.k8s.io", "ClusterTrustBundle"},
-      {"extensions", "PodSecurityPolicy"},
-      {"flowcontrol.apiserver.k8s.io", "FlowSchema"},
-      {"flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"},
-      {"networking.k8s.io", "IngressClass"},
-      {"node.k8s.io", "RuntimeClass"},
-      {"policy", "PodSecurityPolicy"},
-      {"rbac.authorization.k8s.io", "ClusterRole"},
-      {"rbac.authorization.k8s.io", "ClusterRoleBinding"},
-      {"scheduling.k8s.io", "PriorityClass"},
-      {"storage.k8s.io", "CSIDriver"},
-      {"storage.k8s.io", "CSINode"},
-      {"storage.k8s.io", "StorageClass"},
-      {"storage.k8s.io", "VolumeAttachment"},
+  // Cluster-scoped built-in kinds and their groups; a kind of the same name
+  // in another group (a CRD) is namespaced.
+  static const std::unordered_map<std::string_view, std::vector<std::string_view>> kKinds = {
+      {"APIService", {"apiregistration.k8s.io"}},
+      {"CSIDriver", {"storage.k8s.io"}},
+      {"CSINode", {"storage.k8s.io"}},
+      {"CertificateSigningRequest", {"certificates.k8s.io"}},
+      {"ClusterRole", {"rbac.authorization.k8s.io"}},
+      {"ClusterRoleBinding", {"rbac.authorization.k8s.io"}},
+      {"ClusterTrustBundle", {"certificates.k8s.io"}},
+      {"ComponentStatus", {""}},
+      {"CustomResourceDefinition", {"apiextensions.k8s.io"}},
+      {"FlowSchema", {"flowcontrol.apiserver.k8s.io"}},
+      {"IngressClass", {"networking.k8s.io"}},
+      {"MutatingWebhookConfiguration", {"admissionregistration.k8s.io"}},
+      {"Namespace", {""}},
+      {"Node", {""}},
+      {"PersistentVolume", {""}},
+      {"PodSecurityPolicy", {"extensions", "policy"}},
+      {"PriorityClass", {"scheduling.k8s.io"}},
+      {"PriorityLevelConfiguration", {"flowcontrol.apiserver.k8s.io"}},
+      {"RuntimeClass", {"node.k8s.io"}},
+      {"SelfSubjectAccessReview", {"authorization.k8s.io"}},
+      {"SelfSubjectReview", {"authentication.k8s.io"}},
+      {"SelfSubjectRulesReview", {"authorization.k8s.io"}},
+      {"StorageClass", {"storage.k8s.io"}},
+      {"SubjectAccessReview", {"authorization.k8s.io"}},
+      {"TokenReview", {"authentication.k8s.io"}},
+      {"ValidatingAdmissionPolicy", {"admissionregistration.k8s.io"}},
+      {"ValidatingAdmissionPolicyBinding", {"admissionregistration.k8s.io"}},
+      {"ValidatingWebhookConfiguration", {"admissionregistration.k8s.io"}},
+      {"VolumeAttachment", {"storage.k8s.io"}},
   };
-  return kKinds.contains({gvk.group, gvk.kind});
+  auto it = kKinds.find(gvk.kind);
+  if (it == kKinds.end()) return false;
+  return std::find(it->second.begin(), it->second.end(), gvk.group) != it->second.end();
 }
 
 void Resource::StorePreviousId() { previous_ids.push_back(CurId()); }

@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "renderers/kustomize/internal.h"
 
@@ -417,8 +418,19 @@ bool PrefixesSuffixesEqual(const Resource& r, const Resource& o, bool allow_empt
 // while references are fixed, only the referring fields do.
 struct ReferenceIndex {
   std::vector<ResId> cur_ids;
+  std::vector<bool> cluster_scoped;
+  // Resources by a name they had before: all, namespaced ones by that name
+  // and their current (effective) namespace, cluster-scoped ones.
   std::unordered_map<std::string, std::vector<std::size_t>> by_previous_name;
-  std::unordered_map<std::string, std::vector<std::size_t>> by_org_namespace;
+  std::unordered_map<std::string, std::vector<std::size_t>> by_name_and_namespace;
+  std::unordered_map<std::string, std::vector<std::size_t>> cluster_scoped_by_name;
+  // "original namespace \0 current namespace" pairs present, and original
+  // namespaces that hold a cluster-scoped resource.
+  std::unordered_set<std::string> org_cur_namespaces;
+  std::unordered_set<std::string> org_namespaces_with_cluster_scoped;
+  std::unordered_set<std::string> org_namespaces;
+
+  static std::string Key(const std::string& a, const std::string& b) { return a + '\0' + b; }
 };
 
 struct Referral {
@@ -432,11 +444,47 @@ struct Referral {
 
   // Kustomize's rule for which resources a referrer may refer to.
   bool MayReferTo(std::size_t i) const {
-    const ResId& referrer_id = index->cur_ids[referrer_index];
-    if (IsClusterScoped(referrer_id.gvk)) return true;
+    if (index->cluster_scoped[referrer_index]) return true;
     const ResId& id = index->cur_ids[i];
-    return IsClusterScoped(id.gvk) || NsEquals(id.ns, referrer_id.ns) ||
+    return index->cluster_scoped[i] || NsEquals(id.ns, index->cur_ids[referrer_index].ns) ||
            binding_namespaces.contains(id.ns);
+  }
+
+  // Resources once named `name` that this referrer may refer to, in list
+  // order, found through the index rather than by scanning everything.
+  std::vector<std::size_t> Candidates(const std::string& name) const {
+    std::vector<std::size_t> out;
+    if (index->cluster_scoped[referrer_index]) {
+      if (auto it = index->by_previous_name.find(name); it != index->by_previous_name.end()) {
+        out = it->second;
+      }
+      return out;
+    }
+    auto add = [&](const std::unordered_map<std::string, std::vector<std::size_t>>& map,
+                   const std::string& key) {
+      if (auto it = map.find(key); it != map.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+    };
+    add(index->cluster_scoped_by_name, name);
+    std::set<std::string> namespaces = {EffectiveNamespace(index->cur_ids[referrer_index].ns)};
+    for (const std::string& ns : binding_namespaces) namespaces.insert(EffectiveNamespace(ns));
+    for (const std::string& ns : namespaces) add(index->by_name_and_namespace, ReferenceIndex::Key(name, ns));
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  // Whether some resource this referrer may refer to was originally in `ns`.
+  bool AnyReferableInOrgNamespace(const std::string& ns) const {
+    if (index->cluster_scoped[referrer_index]) return index->org_namespaces.contains(ns);
+    if (index->org_namespaces_with_cluster_scoped.contains(ns)) return true;
+    if (index->org_cur_namespaces.contains(
+            ReferenceIndex::Key(ns, EffectiveNamespace(index->cur_ids[referrer_index].ns)))) {
+      return true;
+    }
+    for (const std::string& b : binding_namespaces) {
+      if (index->org_cur_namespaces.contains(ReferenceIndex::Key(ns, EffectiveNamespace(b)))) return true;
+    }
+    return false;
   }
 };
 
@@ -445,22 +493,10 @@ struct Referral {
 Result<long> SelectReferral(const Referral& ref, const std::string& old_name,
                             const std::string* namespace_filter, bool compare_namespaces) {
   auto& items = ref.list->items();
-  auto it = ref.index->by_previous_name.find(old_name);
-  if (it == ref.index->by_previous_name.end()) return -1;
-  bool use_org_namespace = false;
-  if (namespace_filter != nullptr) {
-    if (auto ns = ref.index->by_org_namespace.find(*namespace_filter);
-        ns != ref.index->by_org_namespace.end()) {
-      for (std::size_t i : ns->second) {
-        if (ref.MayReferTo(i)) {
-          use_org_namespace = true;
-          break;
-        }
-      }
-    }
-  }
+  bool use_org_namespace =
+      namespace_filter != nullptr && ref.AnyReferableInOrgNamespace(*namespace_filter);
   std::vector<std::size_t> c;
-  for (std::size_t i : it->second) {
+  for (std::size_t i : ref.Candidates(old_name)) {
     if (!ref.MayReferTo(i)) continue;
     if (namespace_filter != nullptr) {
       const std::string& ns = use_org_namespace ? items[i].OrgId().ns : ref.index->cur_ids[i].ns;
@@ -576,10 +612,23 @@ Status FixNameReferences(ResourceList& list, const TransformerConfig& config) {
   index.cur_ids.reserve(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
     index.cur_ids.push_back(items[i].CurId());
+    bool cluster = IsClusterScoped(index.cur_ids[i].gvk);
+    index.cluster_scoped.push_back(cluster);
+    std::string cur_ns = EffectiveNamespace(index.cur_ids[i].ns);
+    std::string org_ns = EffectiveNamespace(items[i].OrgId().ns);
     std::set<std::string> names;
     for (const ResId& id : items[i].previous_ids) names.insert(id.name);
-    for (const std::string& name : names) index.by_previous_name[name].push_back(i);
-    index.by_org_namespace[EffectiveNamespace(items[i].OrgId().ns)].push_back(i);
+    for (const std::string& name : names) {
+      index.by_previous_name[name].push_back(i);
+      if (cluster) {
+        index.cluster_scoped_by_name[name].push_back(i);
+      } else {
+        index.by_name_and_namespace[ReferenceIndex::Key(name, cur_ns)].push_back(i);
+      }
+    }
+    index.org_namespaces.insert(org_ns);
+    index.org_cur_namespaces.insert(ReferenceIndex::Key(org_ns, cur_ns));
+    if (cluster) index.org_namespaces_with_cluster_scoped.insert(org_ns);
   }
   for (std::size_t ri = 0; ri < items.size(); ++ri) {
     ResId org = items[ri].OrgId();
