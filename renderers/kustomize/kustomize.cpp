@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <unordered_map>
 
 #include "renderers/kustomize/internal.h"
 #include "renderers/manifest/json.h"
@@ -138,6 +139,9 @@ class Builder {
   };
 
   Result<Kustomization> Load(const std::string& dir);
+  Result<Kustomization> LoadUncached(const std::string& dir);
+  // Parsed resource documents of a file, cached for the build.
+  Result<std::vector<Node>> LoadResourceFile(const std::string& path);
   // Runs the whole pipeline of one kustomization into `acc`.
   Status Accumulate(const Kustomization& k, Accumulator& acc, bool is_component);
   Status AccumulateResources(const Kustomization& k, Accumulator& acc, const Node& list,
@@ -179,11 +183,21 @@ class Builder {
   const manifest::FileSystem& fs_;
   BuildLimits limits_;
   internal::MergeSchema schema_;  // from `openapi:`, for custom kinds
+  std::unordered_map<std::string, Kustomization> load_cache_;
+  std::unordered_map<std::string, std::vector<Node>> resource_cache_;
   bool has_schema_ = false;
   std::vector<std::string> stack_;
 };
 
 Result<Builder::Kustomization> Builder::Load(const std::string& dir) {
+  // A base reused by many overlays is read and parsed once per build.
+  if (auto it = load_cache_.find(dir); it != load_cache_.end()) return it->second;
+  Result<Kustomization> k = LoadUncached(dir);
+  if (k.ok()) load_cache_.emplace(dir, *k);
+  return k;
+}
+
+Result<Builder::Kustomization> Builder::LoadUncached(const std::string& dir) {
   std::string found;
   int count = 0;
   for (std::string_view name : kKustomizationFileNames) {
@@ -287,6 +301,15 @@ Result<std::string> Builder::ReadOwnFile(const Kustomization& k, std::string_vie
   return text;
 }
 
+Result<std::vector<Node>> Builder::LoadResourceFile(const std::string& path) {
+  if (auto it = resource_cache_.find(path); it != resource_cache_.end()) return it->second;
+  Result<std::string> text = fs_.ReadFile(path);
+  if (!text.ok()) return std::move(text).error();
+  Result<std::vector<Node>> objects = ParseResources(*text, DisplayPath(fs_, path));
+  if (objects.ok()) resource_cache_.emplace(path, *objects);
+  return objects;
+}
+
 Status Builder::AccumulateDirectory(const Kustomization& k, const std::string& path,
                                     Accumulator& acc, const std::string& field,
                                     bool is_component) {
@@ -387,15 +410,15 @@ Status Builder::AccumulateResources(const Kustomization& k, Accumulator& acc, co
                 "accumulating resources: '" + DisplayPath(fs_, *path) +
                     "': no such file or directory");
     }
-    Result<std::string> text = ReadOwnFile(k, ref, f);
-    if (!text.ok()) {
-      Error e = std::move(text).error();
+    if (Result<std::string> allowed = ResolveOwnPath(k, ref, f); !allowed.ok()) {
+      Error e = std::move(allowed).error();
       e.message = "accumulating resources: " + e.message;
       return e;
     }
-    Result<std::vector<Node>> objects = ParseResources(*text, DisplayPath(fs_, *path));
+    Result<std::vector<Node>> objects = LoadResourceFile(*path);
     if (!objects.ok()) {
       Error e = std::move(objects).error();
+      e.At(Location{DisplayPath(fs_, k.file), item.mark().line, item.mark().column, f});
       e.message = "accumulating resources: " + e.message;
       return e;
     }

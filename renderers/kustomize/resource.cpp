@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <regex>
+#include <unordered_set>
 
 #include "renderers/kustomize/internal.h"
 #include "renderers/manifest/yaml.h"
@@ -206,20 +207,15 @@ std::vector<FieldSpec> ParseSpecList(const Node* list) {
   return out;
 }
 
-bool SameSpec(const FieldSpec& a, const FieldSpec& b) {
-  return a.gvk == b.gvk && a.path == b.path;
+std::string SpecKey(const FieldSpec& fs) {
+  return fs.gvk.group + '\0' + fs.gvk.version + '\0' + fs.gvk.kind + '\0' + fs.path;
 }
 
 void MergeSpecs(std::vector<FieldSpec>& into, const std::vector<FieldSpec>& from) {
+  std::unordered_set<std::string> have;
+  for (const FieldSpec& fs : into) have.insert(SpecKey(fs));
   for (const FieldSpec& fs : from) {
-    bool dup = false;
-    for (const FieldSpec& have : into) {
-      if (SameSpec(have, fs)) {
-        dup = true;
-        break;
-      }
-    }
-    if (!dup) into.push_back(fs);
+    if (have.insert(SpecKey(fs)).second) into.push_back(fs);
   }
 }
 
