@@ -61,7 +61,15 @@ struct Resource {
   std::string origin_path;
   std::string generator_kind;    // ConfigMapGenerator, SecretGenerator; "" if loaded
   std::string generator_name;    // metadata.name of a generator configuration
-  std::vector<Node> transformations;  // buildMetadata transformerAnnotations
+  // Built-in transformers run over this resource, for buildMetadata
+  // transformerAnnotations (recorded only when the build asks for them).
+  struct Transformation {
+    std::string configured_in;  // clean path of the configuring file
+    std::string kind;           // e.g. PrefixTransformer
+    std::string name;           // metadata of a transformer configuration
+    std::string ns;
+  };
+  std::vector<Transformation> transformations;
   std::vector<std::string> ref_var_names;  // vars whose objref picked this resource
 
   ResId CurId() const { return IdOf(node); }

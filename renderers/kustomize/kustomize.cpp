@@ -153,6 +153,14 @@ class Builder {
                   const std::string& field, ResourceList& out,
                   const std::string& configured_in = "", const std::string& config_name = "");
   Status RunTransformers(const Kustomization& k, Accumulator& acc);
+  // Notes that a built-in transformer ran over every resource in `acc`.
+  void Record(Accumulator& acc, const std::string& configured_in, const std::string& kind,
+              const std::string& name = "", const std::string& ns = "") const {
+    if (!record_transformations_) return;
+    for (Resource& r : acc.resources.items()) {
+      r.transformations.push_back(Resource::Transformation{configured_in, kind, name, ns});
+    }
+  }
   Status RunPluginTransformer(const Kustomization& k, const Node& config, Accumulator& acc,
                               const std::string& field);
   Status AbsorbGenerated(ResourceList& into, ResourceList generated);
@@ -186,6 +194,7 @@ class Builder {
   std::unordered_map<std::string, Kustomization> load_cache_;
   std::unordered_map<std::string, std::vector<Node>> resource_cache_;
   bool has_schema_ = false;
+  bool record_transformations_ = false;  // the top asks for transformerAnnotations
   std::vector<std::string> stack_;
 };
 
@@ -1044,6 +1053,7 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
         }
       }
     }
+    if (!list->empty()) Record(acc, k.file, "PatchStrategicMergeTransformer");
   }
   // patches
   if (const Node* list = k.doc.Find("patches"); list != nullptr && list->IsSequence()) {
@@ -1091,6 +1101,7 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
           return Error(std::move(s).error()).At(Location{file, item.mark().line, item.mark().column, field});
         }
       }
+      Record(acc, k.file, "PatchTransformer");
     }
   }
   // namespace
@@ -1100,6 +1111,7 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
         !s) {
       return s;
     }
+    Record(acc, k.file, "NamespaceTransformer");
   }
   // prefix, suffix
   {
@@ -1107,9 +1119,11 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
     std::string suffix = k.doc.GetString("nameSuffix");
     if (!prefix.empty()) {
       if (Status s = internal::ApplyPrefixSuffix(acc.resources, prefix, "", tc.name_prefix); !s) return s;
+      Record(acc, k.file, "PrefixTransformer");
     }
     if (!suffix.empty()) {
       if (Status s = internal::ApplyPrefixSuffix(acc.resources, "", suffix, tc.name_suffix); !s) return s;
+      Record(acc, k.file, "SuffixTransformer");
     }
   }
   // labels, then commonLabels
@@ -1131,18 +1145,21 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
       specs.insert(specs.end(), tc.labels.begin(), tc.labels.end());
       for (FieldSpec& fs : ParseFieldSpecs(l.Find("fields"))) specs.push_back(fs);
       if (Status s = internal::ApplyStringMap(acc.resources, StringifiedMap(*pairs), specs); !s) return s;
+      Record(acc, k.file, "LabelTransformer");
     }
   }
   if (const Node* labels = k.doc.Find("commonLabels"); labels != nullptr && labels->IsMapping()) {
     if (Status s = internal::ApplyStringMap(acc.resources, StringifiedMap(*labels), tc.common_labels); !s) {
       return s;
     }
+    Record(acc, k.file, "LabelTransformer");
   }
   if (const Node* ann = k.doc.Find("commonAnnotations"); ann != nullptr && ann->IsMapping()) {
     if (Status s = internal::ApplyStringMap(acc.resources, StringifiedMap(*ann), tc.common_annotations);
         !s) {
       return s;
     }
+    Record(acc, k.file, "AnnotationsTransformer");
   }
   // patchesJson6902
   if (const Node* list = k.doc.Find("patchesJson6902"); list != nullptr && list->IsSequence()) {
@@ -1166,6 +1183,7 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
           return Error(std::move(s).error()).At(Location{file, item.mark().line, item.mark().column, field});
         }
       }
+      Record(acc, k.file, "PatchJson6902Transformer");
     }
   }
   // replicas
@@ -1177,6 +1195,7 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
           !s) {
         return s;
       }
+      Record(acc, k.file, "ReplicaCountTransformer");
     }
   }
   // images
@@ -1184,6 +1203,7 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
     if (const Node* list = k.doc.Find(key); list != nullptr && list->IsSequence()) {
       for (const Node& item : list->items()) {
         if (Status s = internal::ApplyImage(acc.resources, item, tc.images); !s) return s;
+        Record(acc, k.file, "ImageTagTransformer");
       }
     }
   }
@@ -1208,6 +1228,7 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
       }
     }
     if (Status s = internal::ApplyReplacements(acc.resources, reps, file); !s) return s;
+    Record(acc, k.file, "ReplacementTransformer");
   }
   // transformers: built-in transformer configurations
   if (const Node* list = k.doc.Find("transformers"); list != nullptr && list->IsSequence()) {
@@ -1216,8 +1237,19 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
       const Node& item = list->items()[i];
       Result<std::vector<Node>> docs = LoadPluginConfigs(k, item, field);
       if (!docs.ok()) return std::move(docs).error();
+      std::string configured_in = k.file;
+      if (item.IsString() && item.AsString().find('\n') == std::string::npos) {
+        if (Result<std::string> p = manifest::JoinPath(k.dir, item.AsString());
+            p.ok() && fs_.Type(*p) == manifest::FileType::kFile) {
+          configured_in = *p;
+        }
+      }
       for (const Node& config : *docs) {
         if (Status s = RunPluginTransformer(k, config, acc, field); !s) return s;
+        const Node* meta = config.Find("metadata");
+        Record(acc, configured_in, config.GetString("kind"),
+               meta != nullptr ? meta->GetString("name") : "",
+               meta != nullptr ? meta->GetString("namespace") : "");
       }
     }
   }
@@ -1439,8 +1471,21 @@ Status Builder::Finish(const Kustomization& k, Accumulator& acc, std::vector<Nod
       managed_by = managed_by || s == "managedByLabel";
     }
   }
-  (void)transformations;
   for (Resource& r : items) {
+    if (transformations && !r.transformations.empty()) {
+      std::string text;
+      for (const Resource::Transformation& t : r.transformations) {
+        text += "- configuredIn: " + RelativePath(k.dir, t.configured_in) +
+                "\n  configuredBy:\n    apiVersion: builtin\n    kind: " + t.kind + "\n";
+        if (!t.name.empty()) text += "    name: " + t.name + "\n";
+        if (!t.ns.empty()) text += "    namespace: " + t.ns + "\n";
+      }
+      Node& meta = r.node["metadata"];
+      if (!meta.IsMapping()) meta = Node::Mapping();
+      Node& ann = meta["annotations"];
+      if (!ann.IsMapping()) ann = Node::Mapping();
+      ann.Set("alpha.config.kubernetes.io/transformations", Node::String(text));
+    }
     if (origin && !r.origin_path.empty()) {
       std::string rel = RelativePath(k.dir, r.origin_path);
       std::string text;
@@ -1472,6 +1517,11 @@ Status Builder::Finish(const Kustomization& k, Accumulator& acc, std::vector<Nod
 Result<std::vector<Node>> Builder::Build(const std::string& dir) {
   Result<Kustomization> k = Load(dir);
   if (!k.ok()) return std::move(k).error();
+  if (const Node* bm = k->doc.Find("buildMetadata"); bm != nullptr && bm->IsSequence()) {
+    for (const Node& v : bm->items()) {
+      if (v.IsScalar() && v.ScalarText() == "transformerAnnotations") record_transformations_ = true;
+    }
+  }
   stack_.push_back(dir);
   Accumulator acc;
   if (Status s = Accumulate(*k, acc, false); !s) return std::move(s).error();
