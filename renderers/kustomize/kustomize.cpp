@@ -1259,7 +1259,6 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
 Status Builder::Accumulate(const Kustomization& k, Accumulator& acc, bool is_component) {
   (void)is_component;
   std::string file = DisplayPath(fs_, k.file);
-  acc.config.Merge(internal::DefaultTransformerConfig());
   for (const char* key : {"helmCharts", "helmChartInflationGenerator", "helmGlobals"}) {
     if (const Node* h = k.doc.Find(key); h != nullptr && !h->IsNull()) {
       return At(k, h, key, ErrorCode::kInvalidInput, "helm charts in kustomizations are not supported");
@@ -1306,18 +1305,25 @@ Status Builder::Accumulate(const Kustomization& k, Accumulator& acc, bool is_com
   if (const Node* list = k.doc.Find("bases"); list != nullptr) {
     if (Status s = AccumulateResources(k, acc, *list, "bases"); !s) return s;
   }
-  // configurations: extra field specs.
-  if (const Node* list = k.doc.Find("configurations"); list != nullptr && list->IsSequence()) {
-    for (std::size_t i = 0; i < list->items().size(); ++i) {
-      std::string field = "configurations[" + std::to_string(i) + "]";
-      Result<std::vector<Node>> docs = LoadPatchDocs(k, list->items()[i], field, false);
-      if (!docs.ok()) return std::move(docs).error();
-      for (const Node& d : *docs) {
-        Result<TransformerConfig> tc = internal::ParseTransformerConfig(d, file);
-        if (!tc.ok()) return std::move(tc).error();
-        acc.config.Merge(*tc);
+  // Field specs: the defaults with this kustomization's configurations,
+  // merged after those of the resources accumulated above.
+  {
+    TransformerConfig custom;
+    if (const Node* list = k.doc.Find("configurations"); list != nullptr && list->IsSequence()) {
+      for (std::size_t i = 0; i < list->items().size(); ++i) {
+        std::string field = "configurations[" + std::to_string(i) + "]";
+        Result<std::vector<Node>> docs = LoadPatchDocs(k, list->items()[i], field, false);
+        if (!docs.ok()) return std::move(docs).error();
+        for (const Node& d : *docs) {
+          Result<TransformerConfig> tc = internal::ParseTransformerConfig(d, file);
+          if (!tc.ok()) return std::move(tc).error();
+          custom.Merge(*tc);
+        }
       }
     }
+    TransformerConfig config = internal::DefaultTransformerConfig();
+    config.Merge(custom);
+    acc.config.Merge(config);
   }
   if (const Node* list = k.doc.Find("crds"); list != nullptr && list->IsSequence()) {
     for (std::size_t i = 0; i < list->items().size(); ++i) {
@@ -1415,8 +1421,7 @@ Status Builder::Finish(const Kustomization& k, Accumulator& acc, std::vector<Nod
     r.SetName(r.Name() + "-" + *hash);
   }
   acc.resources.Reindex();
-  TransformerConfig config = internal::DefaultTransformerConfig();
-  config.Merge(acc.config);
+  const TransformerConfig& config = acc.config;
   if (Status s = internal::FixNameReferences(acc.resources, config); !s) return s;
   if (Status s = internal::ResolveVars(acc.resources, acc.vars, config.var_reference); !s) return s;
 

@@ -207,16 +207,49 @@ std::vector<FieldSpec> ParseSpecList(const Node* list) {
   return out;
 }
 
-std::string SpecKey(const FieldSpec& fs) {
-  return fs.gvk.group + '\0' + fs.gvk.version + '\0' + fs.gvk.kind + '\0' + fs.path;
+// Kustomize's order of field specs: kinds in the legacy resource order,
+// then group, version and kind with empty parts last.
+bool GvkLess(const Gvk& a, const Gvk& b) {
+  auto order = [](const std::string& kind) {
+    const std::vector<std::string>& first = DefaultOrderFirst();
+    const std::vector<std::string>& last = DefaultOrderLast();
+    for (std::size_t i = 0; i < first.size(); ++i) {
+      if (first[i] == kind) return -static_cast<int>(first.size()) + static_cast<int>(i);
+    }
+    for (std::size_t i = 0; i < last.size(); ++i) {
+      if (last[i] == kind) return 1 + static_cast<int>(i);
+    }
+    return 0;
+  };
+  int oa = order(a.kind), ob = order(b.kind);
+  if (oa != ob) return oa < ob;
+  auto key = [](const Gvk& g) {
+    return (g.group.empty() ? "~G" : g.group) + "_" + (g.version.empty() ? "~V" : g.version) + "_" +
+           (g.kind.empty() ? "~K" : g.kind);
+  };
+  return key(a) < key(b);
 }
 
+// Adds the specs of `from` that are not "effectively equal" to one already
+// there: same path, and the existing spec's kind is selected by the new
+// one's. (A general spec is dropped when a more specific one with its path
+// came first, as Kustomize does.) The result is kept in Kustomize's order.
 void MergeSpecs(std::vector<FieldSpec>& into, const std::vector<FieldSpec>& from) {
-  std::unordered_set<std::string> have;
-  for (const FieldSpec& fs : into) have.insert(SpecKey(fs));
+  std::unordered_map<std::string, std::vector<const Gvk*>> by_path;
+  std::vector<FieldSpec> added;
+  for (const FieldSpec& fs : into) by_path[fs.path].push_back(&fs.gvk);
   for (const FieldSpec& fs : from) {
-    if (have.insert(SpecKey(fs)).second) into.push_back(fs);
+    bool dup = false;
+    if (auto it = by_path.find(fs.path); it != by_path.end()) {
+      for (const Gvk* g : it->second) dup = dup || g->IsSelectedBy(fs.gvk);
+    }
+    for (const FieldSpec& a : added) dup = dup || (a.path == fs.path && a.gvk.IsSelectedBy(fs.gvk));
+    if (!dup) added.push_back(fs);
   }
+  if (added.empty()) return;
+  into.insert(into.end(), added.begin(), added.end());
+  std::stable_sort(into.begin(), into.end(),
+                   [](const FieldSpec& a, const FieldSpec& b) { return GvkLess(a.gvk, b.gvk); });
 }
 
 }  // namespace
@@ -257,6 +290,10 @@ void TransformerConfig::Merge(const TransformerConfig& other) {
     }
     if (!merged) name_reference.push_back(ref);
   }
+  std::stable_sort(name_reference.begin(), name_reference.end(),
+                   [](const NameReference& a, const NameReference& b) {
+                     return GvkLess(a.referral, b.referral);
+                   });
 }
 
 Result<TransformerConfig> ParseTransformerConfig(const Node& doc, const std::string& file) {
@@ -276,6 +313,12 @@ Result<TransformerConfig> ParseTransformerConfig(const Node& doc, const std::str
   c.var_reference = ParseSpecList(doc.Find("varReference"));
   c.images = ParseSpecList(doc.Find("images"));
   c.replicas = ParseSpecList(doc.Find("replicas"));
+  for (std::vector<FieldSpec>* list :
+       {&c.name_prefix, &c.name_suffix, &c.common_labels, &c.template_labels, &c.labels,
+        &c.common_annotations, &c.name_space, &c.var_reference, &c.images, &c.replicas}) {
+    std::stable_sort(list->begin(), list->end(),
+                     [](const FieldSpec& a, const FieldSpec& b) { return GvkLess(a.gvk, b.gvk); });
+  }
   if (const Node* refs = doc.Find("nameReference"); refs != nullptr && refs->IsSequence()) {
     for (const Node& item : refs->items()) {
       if (!item.IsMapping()) continue;
