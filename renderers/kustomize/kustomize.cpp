@@ -143,7 +143,7 @@ class Builder {
   // Parsed resource documents of a file, cached for the build.
   Result<std::vector<Node>> LoadResourceFile(const std::string& path);
   // Runs the whole pipeline of one kustomization into `acc`.
-  Status Accumulate(const Kustomization& k, Accumulator& acc, bool is_component);
+  Status Accumulate(const Kustomization& k, Accumulator& acc);
   Status AccumulateResources(const Kustomization& k, Accumulator& acc, const Node& list,
                              const std::string& field);
   Status AccumulateDirectory(const Kustomization& k, const std::string& path, Accumulator& acc,
@@ -350,10 +350,10 @@ Status Builder::AccumulateDirectory(const Kustomization& k, const std::string& p
   stack_.push_back(path);
   Status s;
   if (is_component) {
-    s = Accumulate(*sub, acc, true);
+    s = Accumulate(*sub, acc);
   } else {
     Accumulator sub_acc;
-    s = Accumulate(*sub, sub_acc, false);
+    s = Accumulate(*sub, sub_acc);
     if (s) {
       for (Resource& r : sub_acc.resources.items()) {
         if (Status a = acc.resources.Append(std::move(r)); !a) {
@@ -975,51 +975,50 @@ Status Builder::RunPluginTransformer(const Kustomization& k, const Node& config,
   }
   if (kind == "PatchTransformer" || kind == "PatchStrategicMergeTransformer" ||
       kind == "PatchJson6902Transformer") {
-    Node patches = Node::Sequence();
-    Node entry = Node::Mapping();
-    if (const Node* p = config.Find("patch")) entry.Set("patch", *p);
-    if (const Node* p = config.Find("path")) entry.Set("path", *p);
-    if (const Node* p = config.Find("jsonOp")) entry.Set("patch", *p);
-    if (const Node* p = config.Find("target")) entry.Set("target", *p);
-    if (const Node* p = config.Find("options")) entry.Set("options", *p);
-    if (kind == "PatchStrategicMergeTransformer") {
-      if (const Node* paths = config.Find("paths"); paths != nullptr && paths->IsSequence()) {
-        for (const Node& p : paths->items()) {
-          Node e = Node::Mapping();
-          e.Set("path", p);
-          patches.Append(std::move(e));
-        }
-      }
-      if (const Node* inl = config.Find("patches"); inl != nullptr && inl->IsString()) {
-        Node e = Node::Mapping();
-        e.Set("patch", *inl);
-        patches.Append(std::move(e));
-      }
-    } else {
-      patches.Append(std::move(entry));
+    // (patch text or file, inline?) pairs, all sharing the target.
+    std::vector<std::pair<Node, bool>> sources;
+    if (const Node* p = config.Find("patch")) sources.emplace_back(*p, true);
+    if (const Node* p = config.Find("jsonOp")) sources.emplace_back(*p, true);
+    if (const Node* p = config.Find("path")) sources.emplace_back(*p, false);
+    if (const Node* paths = config.Find("paths"); paths != nullptr && paths->IsSequence()) {
+      for (const Node& p : paths->items()) sources.emplace_back(p, false);
     }
-    Kustomization shim = k;
-    shim.doc = Node::Mapping();
-    shim.doc.Set("patches", std::move(patches));
-    Accumulator& a = acc;
-    const Node* list = shim.doc.Find("patches");
-    for (std::size_t i = 0; i < list->items().size(); ++i) {
-      const Node& item = list->items()[i];
-      Node docs_source = item.Find("patch") != nullptr ? *item.Find("patch") : *item.Find("path");
-      Result<std::vector<Node>> docs = LoadPatchDocs(k, docs_source, field, item.Find("patch") != nullptr);
-      if (!docs.ok()) return std::move(docs).error();
-      internal::PatchOptions po;
-      std::optional<internal::Selector> target;
-      if (const Node* t = item.Find("target")) {
-        Result<internal::Selector> sel = internal::ParseSelector(*t, DisplayPath(fs_, k.file), field);
-        if (!sel.ok()) return std::move(sel).error();
-        target = *sel;
+    if (const Node* inl = config.Find("patches"); inl != nullptr && inl->IsString()) {
+      sources.emplace_back(*inl, true);
+    }
+    if (sources.empty()) {
+      return At(k, &config, field, ErrorCode::kInvalidInput,
+                kind + " needs a patch, a path or paths");
+    }
+    std::optional<internal::Selector> target;
+    if (const Node* t = config.Find("target"); t != nullptr && !t->IsNull()) {
+      Result<internal::Selector> sel = internal::ParseSelector(*t, DisplayPath(fs_, k.file), field);
+      if (!sel.ok()) return std::move(sel).error();
+      target = *sel;
+    }
+    internal::PatchOptions po;
+    if (const Node* o = config.Find("options"); o != nullptr && o->IsMapping()) {
+      if (const Node* v = o->Find("allowNameChange"); v != nullptr && v->IsBool()) {
+        po.allow_name_change = v->AsBool();
       }
+      if (const Node* v = o->Find("allowKindChange"); v != nullptr && v->IsBool()) {
+        po.allow_kind_change = v->AsBool();
+      }
+    }
+    for (const auto& [source, is_inline] : sources) {
+      Result<std::vector<Node>> docs = LoadPatchDocs(k, source, field, is_inline);
+      if (!docs.ok()) return std::move(docs).error();
       for (const Node& d : *docs) {
-        Status s = d.IsSequence() && target
-                       ? internal::ApplyJson6902(a.resources, d, *target)
-                       : internal::ApplyStrategicPatch(a.resources, d, target ? &*target : nullptr, po,
-                                                       has_schema_ ? &schema_ : nullptr);
+        Status s;
+        if (d.IsSequence()) {
+          if (!target) {
+            return At(k, &config, field, ErrorCode::kInvalidInput, "a JSON 6902 patch needs a target");
+          }
+          s = internal::ApplyJson6902(acc.resources, d, *target);
+        } else {
+          s = internal::ApplyStrategicPatch(acc.resources, d, target ? &*target : nullptr, po,
+                                            has_schema_ ? &schema_ : nullptr);
+        }
         if (!s) return s;
       }
     }
@@ -1256,8 +1255,7 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
   return Status::Ok();
 }
 
-Status Builder::Accumulate(const Kustomization& k, Accumulator& acc, bool is_component) {
-  (void)is_component;
+Status Builder::Accumulate(const Kustomization& k, Accumulator& acc) {
   std::string file = DisplayPath(fs_, k.file);
   for (const char* key : {"helmCharts", "helmChartInflationGenerator", "helmGlobals"}) {
     if (const Node* h = k.doc.Find(key); h != nullptr && !h->IsNull()) {
@@ -1529,7 +1527,7 @@ Result<std::vector<Node>> Builder::Build(const std::string& dir) {
   }
   stack_.push_back(dir);
   Accumulator acc;
-  if (Status s = Accumulate(*k, acc, false); !s) return std::move(s).error();
+  if (Status s = Accumulate(*k, acc); !s) return std::move(s).error();
   std::vector<Node> out;
   if (Status s = Finish(*k, acc, &out); !s) return std::move(s).error();
   return out;
