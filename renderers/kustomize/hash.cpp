@@ -12,16 +12,14 @@ namespace keelson::kustomize::internal {
 namespace {
 
 constexpr std::array<std::uint32_t, 64> kRoundConstants = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-    0xc67178f2};
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
 std::uint32_t Rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
@@ -90,8 +88,8 @@ std::size_t Utf8Length(std::string_view s, std::size_t i, std::uint32_t* cp) {
     if ((cc & 0xC0) != 0x80) return 0;
     v = (v << 6) | (cc & 0x3F);
   }
-  if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000) ||
-      v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
+  if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10FFFF ||
+      (v >= 0xD800 && v <= 0xDFFF)) {
     return 0;
   }
   *cp = v;
@@ -160,11 +158,21 @@ std::string GoJsonQuote(std::string_view s) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         case '<':
         case '>':
         case '&':
@@ -200,11 +208,16 @@ std::string GoJsonQuote(std::string_view s) {
 
 std::string GoJsonEncode(const Node& node) {
   switch (node.type()) {
-    case Node::Type::kNull: return "null";
-    case Node::Type::kBool: return node.AsBool() ? "true" : "false";
-    case Node::Type::kInt: return std::to_string(node.AsInt());
-    case Node::Type::kFloat: return node.ScalarText();
-    case Node::Type::kString: return GoJsonQuote(node.AsString());
+    case Node::Type::kNull:
+      return "null";
+    case Node::Type::kBool:
+      return node.AsBool() ? "true" : "false";
+    case Node::Type::kInt:
+      return std::to_string(node.AsInt());
+    case Node::Type::kFloat:
+      return node.ScalarText();
+    case Node::Type::kString:
+      return GoJsonQuote(node.AsString());
     case Node::Type::kSequence: {
       std::string out = "[";
       bool first = true;
@@ -264,12 +277,23 @@ Result<std::string> GeneratedNameHash(const Node& object) {
   std::string out = hex.substr(0, 10);
   for (char& c : out) {
     switch (c) {
-      case '0': c = 'g'; break;
-      case '1': c = 'h'; break;
-      case '3': c = 'k'; break;
-      case 'a': c = 'm'; break;
-      case 'e': c = 't'; break;
-      default: break;
+      case '0':
+        c = 'g';
+        break;
+      case '1':
+        c = 'h';
+        break;
+      case '3':
+        c = 'k';
+        break;
+      case 'a':
+        c = 'm';
+        break;
+      case 'e':
+        c = 't';
+        break;
+      default:
+        break;
     }
   }
   return out;

@@ -53,14 +53,14 @@ struct Resource {
   std::vector<ResId> previous_ids;  // oldest first
   std::vector<std::string> prefixes;
   std::vector<std::string> suffixes;
-  bool needs_hash = false;       // a generated ConfigMap/Secret awaiting its suffix
+  bool needs_hash = false;  // a generated ConfigMap/Secret awaiting its suffix
   bool generated = false;
-  std::string behavior;          // generator behavior: create, merge, replace
+  std::string behavior;  // generator behavior: create, merge, replace
   // Where it came from, for buildMetadata originAnnotations: the file of a
   // loaded resource, or the file configuring the generator that made it.
   std::string origin_path;
-  std::string generator_kind;    // ConfigMapGenerator, SecretGenerator; "" if loaded
-  std::string generator_name;    // metadata.name of a generator configuration
+  std::string generator_kind;  // ConfigMapGenerator, SecretGenerator; "" if loaded
+  std::string generator_name;  // metadata.name of a generator configuration
   // Built-in transformers run over this resource, for buildMetadata
   // transformerAnnotations (recorded only when the build asks for them).
   struct Transformation {
@@ -96,7 +96,10 @@ class ResourceList {
   // Index of the resource with this current id, or -1.
   long Find(const ResId& id) const;
   void Reindex();
-  void Clear() { items_.clear(); index_.clear(); }
+  void Clear() {
+    items_.clear();
+    index_.clear();
+  }
 
  private:
   std::vector<Resource> items_;
@@ -146,8 +149,7 @@ Result<TransformerConfig> ParseTransformerConfig(const Node& doc, const std::str
 // along the way are entered element by element). With create, missing
 // mappings are made, and a missing last field is created as null before fn
 // sees it.
-Status ApplyFieldSpec(Node& object, const FieldSpec& spec,
-                      const std::function<Status(Node&)>& fn);
+Status ApplyFieldSpec(Node& object, const FieldSpec& spec, const std::function<Status(Node&)>& fn);
 Status ApplyFieldSpecs(Node& object, const ResId& id, const std::vector<FieldSpec>& specs,
                        const std::function<Status(Node&)>& fn);
 
@@ -187,7 +189,6 @@ Result<bool> MatchesSelector(const Node* labels, std::string_view selector);
 
 // Regex match of the whole string, as Kustomize matches names in targets.
 bool FullRegexMatch(std::string_view pattern, std::string_view text);
-
 
 // Which resources a patch or replacement acts on. Name and namespace are
 // regular expressions matched against the whole original or current value.

@@ -21,7 +21,8 @@ Result<std::vector<std::string>> ParsePointer(std::string_view pointer) {
       cur.clear();
       continue;
     }
-    if (pointer[i] == '~' && i + 1 < pointer.size() && (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
+    if (pointer[i] == '~' && i + 1 < pointer.size() &&
+        (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
       cur += pointer[i + 1] == '0' ? '~' : '/';
       ++i;
       continue;
@@ -38,9 +39,9 @@ bool ParseIndex(const std::string& s, std::size_t* out) {
 }
 
 Error PathError(std::string_view op, std::string_view pointer, std::string_view why) {
-  return MakeError(ErrorCode::kInvalidInput,
-                   std::string(op) + " operation does not apply: " + std::string(why) +
-                       ": path " + std::string(pointer));
+  return MakeError(ErrorCode::kInvalidInput, std::string(op) +
+                                                 " operation does not apply: " + std::string(why) +
+                                                 ": path " + std::string(pointer));
 }
 
 // The parent container of the pointer's last token.
@@ -164,7 +165,8 @@ Status ApplyJsonPatch(Node& target, const Node& operations) {
     const Node* value = operation.Find("value");
     if (op == "add" || op == "replace" || op == "test") {
       if (value == nullptr) {
-        return MakeError(ErrorCode::kInvalidInput, op + " operation needs a value: path " + pointer);
+        return MakeError(ErrorCode::kInvalidInput,
+                         op + " operation needs a value: path " + pointer);
       }
     }
     if (op == "add") {

@@ -15,8 +15,8 @@ namespace keelson::kustomize {
 
 using internal::FieldSpec;
 using internal::Gvk;
-using internal::Resource;
 using internal::ResId;
+using internal::Resource;
 using internal::ResourceList;
 using internal::TransformerConfig;
 using manifest::Node;
@@ -31,20 +31,48 @@ struct Accumulator {
 };
 
 const std::vector<std::string>& KnownFields() {
-  static const std::vector<std::string> kFields = {
-      "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace",
-      "namePrefix", "nameSuffix", "commonLabels", "labels", "commonAnnotations", "images",
-      "imageTags", "replicas", "patches", "patchesStrategicMerge", "patchesJson6902",
-      "configMapGenerator", "secretGenerator", "generatorOptions", "replacements", "vars",
-      "configurations", "crds", "openapi", "sortOptions", "buildMetadata", "generators",
-      "transformers", "validators", "helmCharts", "helmGlobals", "helmChartInflationGenerator"};
+  static const std::vector<std::string> kFields = {"apiVersion",
+                                                   "kind",
+                                                   "metadata",
+                                                   "resources",
+                                                   "bases",
+                                                   "components",
+                                                   "namespace",
+                                                   "namePrefix",
+                                                   "nameSuffix",
+                                                   "commonLabels",
+                                                   "labels",
+                                                   "commonAnnotations",
+                                                   "images",
+                                                   "imageTags",
+                                                   "replicas",
+                                                   "patches",
+                                                   "patchesStrategicMerge",
+                                                   "patchesJson6902",
+                                                   "configMapGenerator",
+                                                   "secretGenerator",
+                                                   "generatorOptions",
+                                                   "replacements",
+                                                   "vars",
+                                                   "configurations",
+                                                   "crds",
+                                                   "openapi",
+                                                   "sortOptions",
+                                                   "buildMetadata",
+                                                   "generators",
+                                                   "transformers",
+                                                   "validators",
+                                                   "helmCharts",
+                                                   "helmGlobals",
+                                                   "helmChartInflationGenerator"};
   return kFields;
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
       return false;
     }
   }
@@ -283,7 +311,8 @@ Result<std::string> Builder::ResolveOwnPath(const Kustomization& k, std::string_
   Result<std::string> path = manifest::JoinPath(k.dir, ref);
   if (!path.ok()) {
     return At(k, nullptr, field, ErrorCode::kAccessDenied,
-              "security; file '" + std::string(ref) + "' is outside the repository root");
+              "security; file '" + std::string(ref) + "' is outside the readable root '" +
+                  fs_.Describe() + "'");
   }
   bool inside = k.dir.empty() || *path == k.dir || path->starts_with(k.dir + "/");
   if (!inside) {
@@ -320,8 +349,7 @@ Result<std::vector<Node>> Builder::LoadResourceFile(const std::string& path) {
 }
 
 Status Builder::AccumulateDirectory(const Kustomization& k, const std::string& path,
-                                    Accumulator& acc, const std::string& field,
-                                    bool is_component) {
+                                    Accumulator& acc, const std::string& field, bool is_component) {
   if (std::find(stack_.begin(), stack_.end(), path) != stack_.end()) {
     return At(k, nullptr, field, ErrorCode::kInvalidInput,
               "cycle detected: '" + DisplayPath(fs_, path) +
@@ -340,7 +368,8 @@ Status Builder::AccumulateDirectory(const Kustomization& k, const std::string& p
   if (is_component && kind != "Component") {
     return At(k, nullptr, field, ErrorCode::kInvalidInput,
               "accumulating components: '" + DisplayPath(fs_, path) +
-                  "' must have kind Component, not '" + (kind.empty() ? "Kustomization" : kind) + "'");
+                  "' must have kind Component, not '" + (kind.empty() ? "Kustomization" : kind) +
+                  "'");
   }
   if (!is_component && kind == "Component") {
     return At(k, nullptr, field, ErrorCode::kInvalidInput,
@@ -400,7 +429,8 @@ Status Builder::AccumulateResources(const Kustomization& k, Accumulator& acc, co
     Result<std::string> path = manifest::JoinPath(k.dir, ref);
     if (!path.ok() || ref.starts_with("/")) {
       return At(k, &item, f, ErrorCode::kAccessDenied,
-                "accumulating resources: security; '" + ref + "' is outside the repository root");
+                "accumulating resources: security; '" + ref + "' is outside the readable root '" +
+                    fs_.Describe() + "'");
     }
     manifest::FileType type = fs_.Type(*path);
     if (type == manifest::FileType::kDirectory) {
@@ -415,9 +445,9 @@ Status Builder::AccumulateResources(const Kustomization& k, Accumulator& acc, co
       continue;
     }
     if (type == manifest::FileType::kMissing) {
-      return At(k, &item, f, ErrorCode::kNotFound,
-                "accumulating resources: '" + DisplayPath(fs_, *path) +
-                    "': no such file or directory");
+      return At(
+          k, &item, f, ErrorCode::kNotFound,
+          "accumulating resources: '" + DisplayPath(fs_, *path) + "': no such file or directory");
     }
     if (Result<std::string> allowed = ResolveOwnPath(k, ref, f); !allowed.ok()) {
       Error e = std::move(allowed).error();
@@ -535,7 +565,11 @@ bool IsValidUtf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    std::size_t n = c < 0x80             ? 1
+                    : (c & 0xE0) == 0xC0 ? 2
+                    : (c & 0xF0) == 0xE0 ? 3
+                    : (c & 0xF8) == 0xF0 ? 4
+                                         : 0;
     if (n == 0 || i + n > s.size()) return false;
     for (std::size_t j = 1; j < n; ++j) {
       if ((static_cast<unsigned char>(s[i + j]) & 0xC0) != 0x80) return false;
@@ -564,8 +598,8 @@ std::string BaseName(std::string_view path) {
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
-Status Builder::Generate(const Kustomization& k, const Node& args, bool secret,
-                         const Node* options, const std::string& field, ResourceList& out,
+Status Builder::Generate(const Kustomization& k, const Node& args, bool secret, const Node* options,
+                         const std::string& field, ResourceList& out,
                          const std::string& configured_in, const std::string& config_name) {
   if (!args.IsMapping()) return At(k, &args, field, ErrorCode::kInvalidInput, "must be a mapping");
   std::string name = args.GetString("name");
@@ -598,7 +632,8 @@ Status Builder::Generate(const Kustomization& k, const Node& args, bool secret,
     int line_no = 0;
     while (pos <= content.size()) {
       std::size_t nl = content.find('\n', pos);
-      std::string line = content.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+      std::string line =
+          content.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
       pos = nl == std::string::npos ? content.size() + 1 : nl + 1;
       ++line_no;
       if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -670,7 +705,8 @@ Status Builder::Generate(const Kustomization& k, const Node& args, bool secret,
   object.Set("kind", Node::String(secret ? "Secret" : "ConfigMap"));
   Node meta = Node::Mapping();
   meta.Set("name", Node::String(name));
-  if (std::string ns = args.GetString("namespace"); !ns.empty()) meta.Set("namespace", Node::String(ns));
+  if (std::string ns = args.GetString("namespace"); !ns.empty())
+    meta.Set("namespace", Node::String(ns));
   object.Set("metadata", std::move(meta));
   Node data = Node::Mapping();
   Node binary = Node::Mapping();
@@ -697,7 +733,8 @@ Status Builder::Generate(const Kustomization& k, const Node& args, bool secret,
   auto apply_options = [&](const Node* o) {
     if (o == nullptr || !o->IsMapping()) return;
     if (const Node* l = o->Find("labels"); l != nullptr && l->IsMapping()) {
-      for (const Node::Entry& e : l->entries()) labels.Set(e.key, Node::String(e.value.ScalarText()));
+      for (const Node::Entry& e : l->entries())
+        labels.Set(e.key, Node::String(e.value.ScalarText()));
     }
     if (const Node* a = o->Find("annotations"); a != nullptr && a->IsMapping()) {
       for (const Node::Entry& e : a->entries()) {
@@ -806,7 +843,7 @@ Status Builder::AbsorbGenerated(ResourceList& into, ResourceList generated) {
 }
 
 Status Builder::GenerateIamPolicy(const Kustomization& k, const Node& config,
-                                 const std::string& field, ResourceList& out) {
+                                  const std::string& field, ResourceList& out) {
   if (config.GetString("cloud") != "gke") {
     return At(k, &config, field + ".cloud", ErrorCode::kInvalidInput,
               "IAMPolicyGenerator: only cloud: gke is supported");
@@ -875,13 +912,16 @@ Status Builder::RunGenerators(const Kustomization& k, Accumulator& acc) {
         if (kind != "ConfigMapGenerator" && kind != "SecretGenerator") {
           return At(k, &gens->items()[i], field, ErrorCode::kInvalidInput,
                     "unable to load builtin " + kind + "." + config.GetString("apiVersion") +
-                        ".[noGrp]: only ConfigMapGenerator and SecretGenerator are built in; "
+                        ".[noGrp]: only ConfigMapGenerator and SecretGenerator "
+                        "are built in; "
                         "exec and KRM function plugins are not supported");
         }
         Node args = config;
         if (const Node* meta = config.Find("metadata"); meta != nullptr && meta->IsMapping()) {
-          if (config.GetString("name").empty()) args.Set("name", Node::String(meta->GetString("name")));
-          if (std::string ns = meta->GetString("namespace"); !ns.empty() && config.GetString("namespace").empty()) {
+          if (config.GetString("name").empty())
+            args.Set("name", Node::String(meta->GetString("name")));
+          if (std::string ns = meta->GetString("namespace");
+              !ns.empty() && config.GetString("namespace").empty()) {
             args.Set("namespace", Node::String(ns));
           }
         }
@@ -897,7 +937,8 @@ Status Builder::RunGenerators(const Kustomization& k, Accumulator& acc) {
           config_name = meta->GetString("name");
         }
         ResourceList generated;
-        if (Status s = Generate(k, args, secret, nullptr, field, generated, configured_in, config_name);
+        if (Status s =
+                Generate(k, args, secret, nullptr, field, generated, configured_in, config_name);
             !s) {
           return s;
         }
@@ -933,21 +974,24 @@ Node StringifiedMap(const Node& map) {
   return out;
 }
 
-Status Builder::RunPluginTransformer(const Kustomization& k, const Node& config,
-                                     Accumulator& acc, const std::string& field) {
+Status Builder::RunPluginTransformer(const Kustomization& k, const Node& config, Accumulator& acc,
+                                     const std::string& field) {
   std::string kind = config.GetString("kind");
   const TransformerConfig& tc = acc.config;
   if (kind == "NamespaceTransformer") {
     std::string ns;
-    if (const Node* meta = config.Find("metadata"); meta != nullptr) ns = meta->GetString("namespace");
+    if (const Node* meta = config.Find("metadata"); meta != nullptr)
+      ns = meta->GetString("namespace");
     bool unset_only = false;
-    if (const Node* u = config.Find("unsetOnly"); u != nullptr && u->IsBool()) unset_only = u->AsBool();
+    if (const Node* u = config.Find("unsetOnly"); u != nullptr && u->IsBool())
+      unset_only = u->AsBool();
     std::vector<FieldSpec> specs = ParseFieldSpecs(config.Find("fieldSpecs"));
     std::string mode = config.GetString("setRoleBindingSubjects");
     if (mode.empty()) mode = "defaultOnly";
     return internal::ApplyNamespace(acc.resources, ns, specs, unset_only, mode);
   }
-  if (kind == "PrefixSuffixTransformer" || kind == "PrefixTransformer" || kind == "SuffixTransformer") {
+  if (kind == "PrefixSuffixTransformer" || kind == "PrefixTransformer" ||
+      kind == "SuffixTransformer") {
     std::vector<FieldSpec> specs = ParseFieldSpecs(config.Find("fieldSpecs"));
     return internal::ApplyPrefixSuffix(acc.resources, config.GetString("prefix"),
                                        config.GetString("suffix"), specs);
@@ -1012,7 +1056,8 @@ Status Builder::RunPluginTransformer(const Kustomization& k, const Node& config,
         Status s;
         if (d.IsSequence()) {
           if (!target) {
-            return At(k, &config, field, ErrorCode::kInvalidInput, "a JSON 6902 patch needs a target");
+            return At(k, &config, field, ErrorCode::kInvalidInput,
+                      "a JSON 6902 patch needs a target");
           }
           s = internal::ApplyJson6902(acc.resources, d, *target);
         } else {
@@ -1030,8 +1075,9 @@ Status Builder::RunPluginTransformer(const Kustomization& k, const Node& config,
     return internal::ApplyReplacements(acc.resources, *reps, DisplayPath(fs_, k.file));
   }
   return At(k, &config, field, ErrorCode::kInvalidInput,
-            "unable to load builtin " + kind + ".builtin.[noGrp]; exec and KRM function plugins "
-            "are not supported");
+            "unable to load builtin " + kind +
+                ".builtin.[noGrp]; exec and KRM function plugins "
+                "are not supported");
 }
 
 Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
@@ -1040,15 +1086,17 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
   std::string file = DisplayPath(fs_, k.file);
 
   // patchesStrategicMerge
-  if (const Node* list = k.doc.Find("patchesStrategicMerge"); list != nullptr && list->IsSequence()) {
+  if (const Node* list = k.doc.Find("patchesStrategicMerge");
+      list != nullptr && list->IsSequence()) {
     for (std::size_t i = 0; i < list->items().size(); ++i) {
       std::string field = "patchesStrategicMerge[" + std::to_string(i) + "]";
       Result<std::vector<Node>> docs = LoadPatchDocs(k, list->items()[i], field, true);
       if (!docs.ok()) return std::move(docs).error();
       for (const Node& d : *docs) {
         if (Status s = internal::ApplyStrategicPatch(acc.resources, d, nullptr, {}, schema); !s) {
-          return Error(std::move(s).error()).At(
-              Location{file, list->items()[i].mark().line, list->items()[i].mark().column, field});
+          return Error(std::move(s).error())
+              .At(Location{file, list->items()[i].mark().line, list->items()[i].mark().column,
+                           field});
         }
       }
     }
@@ -1059,16 +1107,17 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
     for (std::size_t i = 0; i < list->items().size(); ++i) {
       const Node& item = list->items()[i];
       std::string field = "patches[" + std::to_string(i) + "]";
-      if (!item.IsMapping()) return At(k, &item, field, ErrorCode::kInvalidInput, "must be a mapping");
+      if (!item.IsMapping())
+        return At(k, &item, field, ErrorCode::kInvalidInput, "must be a mapping");
       const Node* patch = item.Find("patch");
       const Node* path = item.Find("path");
       if ((patch == nullptr) == (path == nullptr)) {
         return At(k, &item, field, ErrorCode::kInvalidInput,
                   "patch and path can't be both set or both empty");
       }
-      Result<std::vector<Node>> docs =
-          patch != nullptr ? LoadPatchDocs(k, *patch, field + ".patch", true)
-                           : LoadPatchDocs(k, *path, field + ".path", false);
+      Result<std::vector<Node>> docs = patch != nullptr
+                                           ? LoadPatchDocs(k, *patch, field + ".patch", true)
+                                           : LoadPatchDocs(k, *path, field + ".path", false);
       if (!docs.ok()) return std::move(docs).error();
       std::optional<internal::Selector> target;
       if (const Node* t = item.Find("target"); t != nullptr && !t->IsNull()) {
@@ -1094,17 +1143,20 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
           }
           s = internal::ApplyJson6902(acc.resources, d, *target);
         } else {
-          s = internal::ApplyStrategicPatch(acc.resources, d, target ? &*target : nullptr, po, schema);
+          s = internal::ApplyStrategicPatch(acc.resources, d, target ? &*target : nullptr, po,
+                                            schema);
         }
         if (!s) {
-          return Error(std::move(s).error()).At(Location{file, item.mark().line, item.mark().column, field});
+          return Error(std::move(s).error())
+              .At(Location{file, item.mark().line, item.mark().column, field});
         }
       }
       Record(acc, k.file, "PatchTransformer");
     }
   }
   // namespace
-  if (const Node* ns = k.doc.Find("namespace"); ns != nullptr && ns->IsScalar() && !ns->ScalarText().empty()) {
+  if (const Node* ns = k.doc.Find("namespace");
+      ns != nullptr && ns->IsScalar() && !ns->ScalarText().empty()) {
     if (Status s = internal::ApplyNamespace(acc.resources, ns->ScalarText(), tc.name_space, false,
                                             "defaultOnly");
         !s) {
@@ -1117,11 +1169,13 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
     std::string prefix = k.doc.GetString("namePrefix");
     std::string suffix = k.doc.GetString("nameSuffix");
     if (!prefix.empty()) {
-      if (Status s = internal::ApplyPrefixSuffix(acc.resources, prefix, "", tc.name_prefix); !s) return s;
+      if (Status s = internal::ApplyPrefixSuffix(acc.resources, prefix, "", tc.name_prefix); !s)
+        return s;
       Record(acc, k.file, "PrefixTransformer");
     }
     if (!suffix.empty()) {
-      if (Status s = internal::ApplyPrefixSuffix(acc.resources, "", suffix, tc.name_suffix); !s) return s;
+      if (Status s = internal::ApplyPrefixSuffix(acc.resources, "", suffix, tc.name_suffix); !s)
+        return s;
       Record(acc, k.file, "SuffixTransformer");
     }
   }
@@ -1132,29 +1186,36 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
       const Node* pairs = l.Find("pairs");
       if (pairs == nullptr) continue;
       bool selectors = false, templates = false;
-      if (const Node* v = l.Find("includeSelectors"); v != nullptr && v->IsBool()) selectors = v->AsBool();
-      if (const Node* v = l.Find("includeTemplates"); v != nullptr && v->IsBool()) templates = v->AsBool();
+      if (const Node* v = l.Find("includeSelectors"); v != nullptr && v->IsBool())
+        selectors = v->AsBool();
+      if (const Node* v = l.Find("includeTemplates"); v != nullptr && v->IsBool())
+        templates = v->AsBool();
       std::vector<FieldSpec> specs;
       if (selectors) {
         specs = tc.common_labels;
       } else {
         specs.push_back(FieldSpec{{}, "metadata/labels", true});
-        if (templates) specs.insert(specs.end(), tc.template_labels.begin(), tc.template_labels.end());
+        if (templates)
+          specs.insert(specs.end(), tc.template_labels.begin(), tc.template_labels.end());
       }
       specs.insert(specs.end(), tc.labels.begin(), tc.labels.end());
       for (FieldSpec& fs : ParseFieldSpecs(l.Find("fields"))) specs.push_back(fs);
-      if (Status s = internal::ApplyStringMap(acc.resources, StringifiedMap(*pairs), specs); !s) return s;
+      if (Status s = internal::ApplyStringMap(acc.resources, StringifiedMap(*pairs), specs); !s)
+        return s;
       Record(acc, k.file, "LabelTransformer");
     }
   }
   if (const Node* labels = k.doc.Find("commonLabels"); labels != nullptr && labels->IsMapping()) {
-    if (Status s = internal::ApplyStringMap(acc.resources, StringifiedMap(*labels), tc.common_labels); !s) {
+    if (Status s =
+            internal::ApplyStringMap(acc.resources, StringifiedMap(*labels), tc.common_labels);
+        !s) {
       return s;
     }
     Record(acc, k.file, "LabelTransformer");
   }
   if (const Node* ann = k.doc.Find("commonAnnotations"); ann != nullptr && ann->IsMapping()) {
-    if (Status s = internal::ApplyStringMap(acc.resources, StringifiedMap(*ann), tc.common_annotations);
+    if (Status s =
+            internal::ApplyStringMap(acc.resources, StringifiedMap(*ann), tc.common_annotations);
         !s) {
       return s;
     }
@@ -1179,7 +1240,8 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
       if (!docs.ok()) return std::move(docs).error();
       for (const Node& d : *docs) {
         if (Status s = internal::ApplyJson6902(acc.resources, d, *sel); !s) {
-          return Error(std::move(s).error()).At(Location{file, item.mark().line, item.mark().column, field});
+          return Error(std::move(s).error())
+              .At(Location{file, item.mark().line, item.mark().column, field});
         }
       }
       Record(acc, k.file, "PatchJson6902Transformer");
@@ -1259,7 +1321,8 @@ Status Builder::Accumulate(const Kustomization& k, Accumulator& acc) {
   std::string file = DisplayPath(fs_, k.file);
   for (const char* key : {"helmCharts", "helmChartInflationGenerator", "helmGlobals"}) {
     if (const Node* h = k.doc.Find(key); h != nullptr && !h->IsNull()) {
-      return At(k, h, key, ErrorCode::kInvalidInput, "helm charts in kustomizations are not supported");
+      return At(k, h, key, ErrorCode::kInvalidInput,
+                "helm charts in kustomizations are not supported");
     }
   }
   if (const Node* openapi = k.doc.Find("openapi"); openapi != nullptr && openapi->IsMapping()) {
@@ -1330,7 +1393,8 @@ Status Builder::Accumulate(const Kustomization& k, Accumulator& acc) {
       if (!item.IsString()) return At(k, &item, field, ErrorCode::kInvalidInput, "must be a path");
       Result<std::string> text = ReadOwnFile(k, item.AsString(), field);
       if (!text.ok()) return std::move(text).error();
-      Result<Node> doc = manifest::ParseJson(*text, DisplayPath(fs_, k.dir) + "/" + item.AsString());
+      Result<Node> doc =
+          manifest::ParseJson(*text, DisplayPath(fs_, k.dir) + "/" + item.AsString());
       if (!doc.ok()) {
         manifest::ParseOptions options;
         options.file = DisplayPath(fs_, k.dir) + "/" + item.AsString();
@@ -1355,7 +1419,8 @@ Status Builder::Accumulate(const Kustomization& k, Accumulator& acc) {
       Result<std::string> path = manifest::JoinPath(k.dir, item.AsString());
       if (!path.ok()) {
         return At(k, &item, field, ErrorCode::kAccessDenied,
-                  "security; '" + item.AsString() + "' is outside the repository root");
+                  "security; '" + item.AsString() + "' is outside the readable root '" +
+                      fs_.Describe() + "'");
       }
       if (fs_.Type(*path) != manifest::FileType::kDirectory) {
         return At(k, &item, field, ErrorCode::kNotFound,
@@ -1387,9 +1452,10 @@ Status Builder::Accumulate(const Kustomization& k, Accumulator& acc) {
       v.obj_name = obj->GetString("name");
       v.obj_namespace = obj->GetString("namespace");
       v.field_path = "metadata.name";
-      if (const Node* fr = internal::FindField(item, "fieldref"); fr != nullptr && fr->IsMapping()) {
-        if (const Node* fp = internal::FindField(*fr, "fieldPath"); fp != nullptr && fp->IsString() &&
-            !fp->AsString().empty()) {
+      if (const Node* fr = internal::FindField(item, "fieldref");
+          fr != nullptr && fr->IsMapping()) {
+        if (const Node* fp = internal::FindField(*fr, "fieldPath");
+            fp != nullptr && fp->IsString() && !fp->AsString().empty()) {
           v.field_path = fp->AsString();
         }
       }
@@ -1427,8 +1493,9 @@ Status Builder::Finish(const Kustomization& k, Accumulator& acc, std::vector<Nod
   std::vector<Resource>& items = acc.resources.items();
   items.erase(std::remove_if(items.begin(), items.end(),
                              [](const Resource& r) {
-                               const Node* a = r.node.FindPath(
-                                   {"metadata", "annotations", "config.kubernetes.io/local-config"});
+                               const Node* a =
+                                   r.node.FindPath({"metadata", "annotations",
+                                                    "config.kubernetes.io/local-config"});
                                return a != nullptr && a->IsScalar() && a->ScalarText() == "true";
                              }),
               items.end());
@@ -1447,7 +1514,8 @@ Status Builder::Finish(const Kustomization& k, Accumulator& acc, std::vector<Nod
     }
     if (order == "fifo" && legacy != nullptr) {
       return At(k, sort, "sortOptions.legacySortOptions", ErrorCode::kInvalidInput,
-                "the field 'sortOptions.legacySortOptions' is set but the selected sort order is "
+                "the field 'sortOptions.legacySortOptions' is set but the "
+                "selected sort order is "
                 "'fifo', not 'legacy'");
     }
     if (legacy != nullptr && legacy->IsMapping()) {
@@ -1495,8 +1563,8 @@ Status Builder::Finish(const Kustomization& k, Accumulator& acc, std::vector<Nod
       if (r.generator_kind.empty()) {
         text = "path: " + rel + "\n";
       } else {
-        text = "configuredIn: " + rel + "\nconfiguredBy:\n  apiVersion: builtin\n  kind: " +
-               r.generator_kind + "\n";
+        text = "configuredIn: " + rel +
+               "\nconfiguredBy:\n  apiVersion: builtin\n  kind: " + r.generator_kind + "\n";
         if (!r.generator_name.empty()) text += "  name: " + r.generator_name + "\n";
       }
       Node& meta = r.node["metadata"];
@@ -1522,7 +1590,8 @@ Result<std::vector<Node>> Builder::Build(const std::string& dir) {
   if (!k.ok()) return std::move(k).error();
   if (const Node* bm = k->doc.Find("buildMetadata"); bm != nullptr && bm->IsSequence()) {
     for (const Node& v : bm->items()) {
-      if (v.IsScalar() && v.ScalarText() == "transformerAnnotations") record_transformations_ = true;
+      if (v.IsScalar() && v.ScalarText() == "transformerAnnotations")
+        record_transformations_ = true;
     }
   }
   stack_.push_back(dir);

@@ -33,7 +33,7 @@ inline constexpr std::string_view kKustomizationFileNames[] = {
 bool HasKustomization(const manifest::FileSystem& fs, std::string_view dir);
 
 struct BuildLimits {
-  int max_depth = 64;                // nesting of kustomizations
+  int max_depth = 64;  // nesting of kustomizations
   std::size_t max_resources = 200'000;
 };
 

@@ -7,7 +7,9 @@ namespace keelson::kustomize::internal {
 
 namespace {
 
-Error Invalid(std::string message) { return MakeError(ErrorCode::kInvalidInput, std::move(message)); }
+Error Invalid(std::string message) {
+  return MakeError(ErrorCode::kInvalidInput, std::move(message));
+}
 
 // Splits "a.b.[c.d=e].f" on dots outside brackets.
 std::vector<std::string> SplitSmart(std::string_view path) {
@@ -171,7 +173,8 @@ bool Matches(const Resource& r, const Selector& s) {
     if (!m.ok() || !*m) return false;
   }
   if (!s.annotation_selector.empty()) {
-    Result<bool> m = MatchesSelector(r.node.FindPath({"metadata", "annotations"}), s.annotation_selector);
+    Result<bool> m =
+        MatchesSelector(r.node.FindPath({"metadata", "annotations"}), s.annotation_selector);
     if (!m.ok() || !*m) return false;
   }
   return true;
@@ -182,7 +185,8 @@ bool Matches(const Resource& r, const Selector& s) {
 Result<const Node*> LookupFieldPath(const Node& node, std::string_view path) {
   std::vector<Node*> found;
   Node& mutable_node = const_cast<Node&>(node);  // Walk without create never mutates.
-  if (Status s = Walk(mutable_node, SplitSmart(path), 0, false, found); !s) return std::move(s).error();
+  if (Status s = Walk(mutable_node, SplitSmart(path), 0, false, found); !s)
+    return std::move(s).error();
   if (found.empty()) return static_cast<const Node*>(nullptr);
   return static_cast<const Node*>(found.front());
 }
@@ -192,7 +196,8 @@ Status ApplyReplacements(ResourceList& list, const Node& replacements, const std
   for (const Node& rep : replacements.items()) {
     const Node* source = rep.Find("source");
     const Node* targets = rep.Find("targets");
-    if (source == nullptr || !source->IsMapping()) return Invalid(file + ": replacement has no source");
+    if (source == nullptr || !source->IsMapping())
+      return Invalid(file + ": replacement has no source");
     Result<Selector> ssel = SelectorOf(*source);
     if (!ssel.ok()) return std::move(ssel).error();
     std::vector<const Resource*> picked;
@@ -218,7 +223,8 @@ Status ApplyReplacements(ResourceList& list, const Node& replacements, const std
       std::string delim = opts->GetString("delimiter");
       if (!delim.empty()) {
         long index = 0;
-        if (const Node* idx = opts->Find("index"); idx != nullptr && idx->IsInt()) index = idx->AsInt();
+        if (const Node* idx = opts->Find("index"); idx != nullptr && idx->IsInt())
+          index = idx->AsInt();
         std::vector<std::string> parts = SplitString(source_value.ScalarText(), delim);
         if (index < 0 || index >= static_cast<long>(parts.size())) {
           return Invalid("options.index " + std::to_string(index) + " is out of bounds for value " +
@@ -246,7 +252,8 @@ Status ApplyReplacements(ResourceList& list, const Node& replacements, const std
       bool create = false;
       if (const Node* opts = target.Find("options"); opts != nullptr && opts->IsMapping()) {
         delim = opts->GetString("delimiter");
-        if (const Node* idx = opts->Find("index"); idx != nullptr && idx->IsInt()) index = idx->AsInt();
+        if (const Node* idx = opts->Find("index"); idx != nullptr && idx->IsInt())
+          index = idx->AsInt();
         if (const Node* c = opts->Find("create"); c != nullptr && c->IsBool()) create = c->AsBool();
       }
       for (Resource& r : list.items()) {
@@ -273,7 +280,8 @@ Status ApplyReplacements(ResourceList& list, const Node& replacements, const std
           }
           for (Node* n : nodes) {
             if (!delim.empty()) {
-              std::vector<std::string> parts = SplitString(n->IsScalar() ? n->ScalarText() : "", delim);
+              std::vector<std::string> parts =
+                  SplitString(n->IsScalar() ? n->ScalarText() : "", delim);
               if (index < 0) {
                 parts.insert(parts.begin(), source_value.ScalarText());
               } else if (index >= static_cast<long>(parts.size())) {
@@ -300,7 +308,8 @@ namespace {
 Node Expand(const Node& n, const std::map<std::string, Node>& values) {
   if (!n.IsString()) return n;
   const std::string& s = n.AsString();
-  if (s.size() > 3 && s.starts_with("$(") && s.back() == ')' && s.find("$(", 2) == std::string::npos) {
+  if (s.size() > 3 && s.starts_with("$(") && s.back() == ')' &&
+      s.find("$(", 2) == std::string::npos) {
     auto it = values.find(s.substr(2, s.size() - 3));
     if (it != values.end()) return it->second.IsScalar() ? it->second : n;
   }
@@ -363,8 +372,8 @@ Status BindVars(ResourceList& list, const std::vector<Var>& vars) {
       for (const ResId& id : r.AllIds()) {
         bool gvk_ok = id.gvk.kind == v.gvk.kind && id.gvk.group == v.gvk.group &&
                       (v.gvk.version.empty() || id.gvk.version == v.gvk.version);
-        bool ns_ok = v.obj_namespace.empty() ||
-                     (id.ns.empty() ? "default" : id.ns) == v.obj_namespace;
+        bool ns_ok =
+            v.obj_namespace.empty() || (id.ns.empty() ? "default" : id.ns) == v.obj_namespace;
         if (gvk_ok && ns_ok && id.name == v.obj_name) {
           matches.push_back(&r);
           break;
@@ -372,8 +381,8 @@ Status BindVars(ResourceList& list, const std::vector<Var>& vars) {
       }
     }
     if (matches.size() > 1) {
-      return Invalid("found " + std::to_string(matches.size()) + " resId matches for var " + v.name +
-                     " (unable to disambiguate)");
+      return Invalid("found " + std::to_string(matches.size()) + " resId matches for var " +
+                     v.name + " (unable to disambiguate)");
     }
     if (matches.size() == 1) matches[0]->ref_var_names.push_back(v.name);
   }
@@ -392,7 +401,8 @@ Status ResolveVars(ResourceList& list, const std::vector<Var>& vars,
       }
     }
     if (holder == nullptr) {
-      return Invalid("var '" + v.name + "' cannot be mapped to a field in the set of known resources");
+      return Invalid("var '" + v.name +
+                     "' cannot be mapped to a field in the set of known resources");
     }
     Result<const Node*> value = LookupFieldPath(holder->node, v.field_path);
     if (!value.ok()) return std::move(value).error();

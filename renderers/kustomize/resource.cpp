@@ -28,7 +28,8 @@ ResId IdOf(const Node& node) {
   manifest::SplitApiVersion(node.GetString("apiVersion"), &id.gvk.group, &id.gvk.version);
   id.gvk.kind = node.GetString("kind");
   if (const Node* meta = node.Find("metadata"); meta != nullptr && meta->IsMapping()) {
-    if (const Node* n = meta->Find("name"); n != nullptr && n->IsScalar()) id.name = n->ScalarText();
+    if (const Node* n = meta->Find("name"); n != nullptr && n->IsScalar())
+      id.name = n->ScalarText();
     if (const Node* n = meta->Find("namespace"); n != nullptr && n->IsScalar()) {
       id.ns = n->ScalarText();
     }
@@ -254,8 +255,7 @@ void MergeSpecs(std::vector<FieldSpec>& into, const std::vector<FieldSpec>& from
 
 }  // namespace
 
-Status ApplyFieldSpec(Node& object, const FieldSpec& spec,
-                      const std::function<Status(Node&)>& fn) {
+Status ApplyFieldSpec(Node& object, const FieldSpec& spec, const std::function<Status(Node&)>& fn) {
   return ApplyAt(object, SplitFieldPath(spec.path), 0, spec.create, fn);
 }
 
@@ -461,7 +461,8 @@ Result<bool> MatchesSelector(const Node* labels, std::string_view selector) {
       std::size_t open = req.find('(');
       std::size_t close = req.rfind(')');
       if (open == std::string::npos || close == std::string::npos || close < open) {
-        return MakeError(ErrorCode::kInvalidInput, "invalid label selector: " + std::string(selector));
+        return MakeError(ErrorCode::kInvalidInput,
+                         "invalid label selector: " + std::string(selector));
       }
       std::set<std::string> values;
       for (const std::string& v : SplitTopLevelCommas(req.substr(open + 1, close - open - 1))) {

@@ -23,7 +23,9 @@ bool IdEquals(const ResId& a, const ResId& b) {
   return a.gvk == b.gvk && a.name == b.name && NsEquals(a.ns, b.ns);
 }
 
-Error Invalid(std::string message) { return MakeError(ErrorCode::kInvalidInput, std::move(message)); }
+Error Invalid(std::string message) {
+  return MakeError(ErrorCode::kInvalidInput, std::move(message));
+}
 
 void SetMapEntry(Node& map, const std::string& key, const std::string& value) {
   if (!map.IsMapping()) map = Node::Mapping();
@@ -32,7 +34,8 @@ void SetMapEntry(Node& map, const std::string& key, const std::string& value) {
 
 }  // namespace
 
-Result<Selector> ParseSelector(const Node& node, const std::string& file, const std::string& field) {
+Result<Selector> ParseSelector(const Node& node, const std::string& file,
+                               const std::string& field) {
   if (!node.IsMapping()) {
     return MakeError(ErrorCode::kInvalidInput, "target must be a mapping",
                      Location{file, node.mark().line, node.mark().column, field});
@@ -64,7 +67,8 @@ Result<std::vector<std::size_t>> Select(const ResourceList& list, const Selector
     }
     if (!cur.gvk.IsSelectedBy(selector.gvk)) continue;
     if (!selector.label_selector.empty()) {
-      Result<bool> m = MatchesSelector(r.node.FindPath({"metadata", "labels"}), selector.label_selector);
+      Result<bool> m =
+          MatchesSelector(r.node.FindPath({"metadata", "labels"}), selector.label_selector);
       if (!m.ok()) return std::move(m).error();
       if (!*m) continue;
     }
@@ -171,7 +175,8 @@ Status ApplyStringMap(ResourceList& list, const Node& pairs, const std::vector<F
 
 namespace {
 
-void SplitImage(const std::string& image, std::string* name, std::string* tag, std::string* digest) {
+void SplitImage(const std::string& image, std::string* name, std::string* tag,
+                std::string* digest) {
   tag->clear();
   digest->clear();
   std::size_t slash = image.find('/');
@@ -318,8 +323,8 @@ Status ApplyStrategicPatch(ResourceList& list, const Node& patch, const Selector
     if (picked.size() != 1) {
       std::string why = picked.empty() ? "no matches" : "multiple matches";
       return MakeError(picked.empty() ? ErrorCode::kNotFound : ErrorCode::kInvalidInput,
-                       "no resource matches strategic merge patch \"" + pid.ToString() + "\": " +
-                           why + " for Id " + pid.ToString() +
+                       "no resource matches strategic merge patch \"" + pid.ToString() +
+                           "\": " + why + " for Id " + pid.ToString() +
                            "; failed to find unique target for patch " + pid.ToString());
     }
   } else {
@@ -382,7 +387,8 @@ Status ApplyJson6902(ResourceList& list, const Node& operations, const Selector&
     if (added_annotations) {
       meta = r.node.Find("metadata");
       if (meta != nullptr && meta->IsMapping()) {
-        if (const Node* a = meta->Find("annotations"); a != nullptr && a->IsMapping() && a->empty()) {
+        if (const Node* a = meta->Find("annotations");
+            a != nullptr && a->IsMapping() && a->empty()) {
           meta->Erase("annotations");
         }
       }
@@ -405,10 +411,10 @@ bool SameEndingSubSlice(const std::vector<std::string>& a, const std::vector<std
 
 bool PrefixesSuffixesEqual(const Resource& r, const Resource& o, bool allow_empty) {
   if (allow_empty) {
-    bool prefix_ok = r.prefixes.empty() || o.prefixes.empty() ||
-                     SameEndingSubSlice(r.prefixes, o.prefixes);
-    bool suffix_ok = r.suffixes.empty() || o.suffixes.empty() ||
-                     SameEndingSubSlice(r.suffixes, o.suffixes);
+    bool prefix_ok =
+        r.prefixes.empty() || o.prefixes.empty() || SameEndingSubSlice(r.prefixes, o.prefixes);
+    bool suffix_ok =
+        r.suffixes.empty() || o.suffixes.empty() || SameEndingSubSlice(r.suffixes, o.suffixes);
     return prefix_ok && suffix_ok;
   }
   return SameEndingSubSlice(r.prefixes, o.prefixes) && SameEndingSubSlice(r.suffixes, o.suffixes);
@@ -462,12 +468,14 @@ struct Referral {
     }
     auto add = [&](const std::unordered_map<std::string, std::vector<std::size_t>>& map,
                    const std::string& key) {
-      if (auto it = map.find(key); it != map.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+      if (auto it = map.find(key); it != map.end())
+        out.insert(out.end(), it->second.begin(), it->second.end());
     };
     add(index->cluster_scoped_by_name, name);
     std::set<std::string> namespaces = {EffectiveNamespace(index->cur_ids[referrer_index].ns)};
     for (const std::string& ns : binding_namespaces) namespaces.insert(EffectiveNamespace(ns));
-    for (const std::string& ns : namespaces) add(index->by_name_and_namespace, ReferenceIndex::Key(name, ns));
+    for (const std::string& ns : namespaces)
+      add(index->by_name_and_namespace, ReferenceIndex::Key(name, ns));
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
@@ -482,7 +490,8 @@ struct Referral {
       return true;
     }
     for (const std::string& b : binding_namespaces) {
-      if (index->org_cur_namespaces.contains(ReferenceIndex::Key(ns, EffectiveNamespace(b)))) return true;
+      if (index->org_cur_namespaces.contains(ReferenceIndex::Key(ns, EffectiveNamespace(b))))
+        return true;
     }
     return false;
   }
@@ -503,7 +512,8 @@ Result<long> SelectReferral(const Referral& ref, const std::string& old_name,
       if (EffectiveNamespace(ns) != *namespace_filter) continue;
     }
     bool gvk_ok = false;
-    for (const ResId& id : items[i].previous_ids) gvk_ok = gvk_ok || id.gvk.IsSelectedBy(ref.target);
+    for (const ResId& id : items[i].previous_ids)
+      gvk_ok = gvk_ok || id.gvk.IsSelectedBy(ref.target);
     if (gvk_ok) c.push_back(i);
   }
   if (ref.path.ends_with("roleRef/name")) {
@@ -646,7 +656,8 @@ Status FixNameReferences(ResourceList& list, const TransformerConfig& config) {
             if (const Node* subjects = items[ri].node.Find("subjects");
                 subjects != nullptr && subjects->IsSequence()) {
               for (const Node& subject : subjects->items()) {
-                if (subject.IsMapping()) ref->binding_namespaces.insert(subject.GetString("namespace"));
+                if (subject.IsMapping())
+                  ref->binding_namespaces.insert(subject.GetString("namespace"));
               }
             }
           }
@@ -655,7 +666,8 @@ Status FixNameReferences(ResourceList& list, const TransformerConfig& config) {
         ref->path = fs.path;
         FieldSpec spec = fs;
         spec.create = false;
-        Status s = ApplyFieldSpec(items[ri].node, spec, [&](Node& n) { return SetReference(*ref, n); });
+        Status s =
+            ApplyFieldSpec(items[ri].node, spec, [&](Node& n) { return SetReference(*ref, n); });
         if (!s) {
           Error e = std::move(s).error();
           e.message = "updating name reference in '" + fs.path + "' field of '" +
@@ -669,15 +681,28 @@ Status FixNameReferences(ResourceList& list, const TransformerConfig& config) {
 }
 
 const std::vector<std::string>& DefaultOrderFirst() {
-  static const std::vector<std::string> kOrder = {
-      "Namespace",          "ResourceQuota",         "StorageClass",
-      "CustomResourceDefinition", "ServiceAccount",  "PodSecurityPolicy",
-      "Role",               "ClusterRole",           "RoleBinding",
-      "ClusterRoleBinding", "ConfigMap",             "Secret",
-      "Endpoints",          "Service",               "LimitRange",
-      "PriorityClass",      "PersistentVolume",      "PersistentVolumeClaim",
-      "Deployment",         "StatefulSet",           "CronJob",
-      "PodDisruptionBudget"};
+  static const std::vector<std::string> kOrder = {"Namespace",
+                                                  "ResourceQuota",
+                                                  "StorageClass",
+                                                  "CustomResourceDefinition",
+                                                  "ServiceAccount",
+                                                  "PodSecurityPolicy",
+                                                  "Role",
+                                                  "ClusterRole",
+                                                  "RoleBinding",
+                                                  "ClusterRoleBinding",
+                                                  "ConfigMap",
+                                                  "Secret",
+                                                  "Endpoints",
+                                                  "Service",
+                                                  "LimitRange",
+                                                  "PriorityClass",
+                                                  "PersistentVolume",
+                                                  "PersistentVolumeClaim",
+                                                  "Deployment",
+                                                  "StatefulSet",
+                                                  "CronJob",
+                                                  "PodDisruptionBudget"};
   return kOrder;
 }
 
@@ -693,7 +718,8 @@ void SortLegacy(std::vector<Resource>& items, const std::vector<std::string>& or
   for (std::size_t i = 0; i < order_first.size(); ++i) {
     orders[order_first[i]] = -static_cast<int>(order_first.size()) + static_cast<int>(i);
   }
-  for (std::size_t i = 0; i < order_last.size(); ++i) orders[order_last[i]] = 1 + static_cast<int>(i);
+  for (std::size_t i = 0; i < order_last.size(); ++i)
+    orders[order_last[i]] = 1 + static_cast<int>(i);
   struct Key {
     int order;
     std::string gvk;  // legacy gvk sort string

@@ -9,6 +9,8 @@
 //
 // KEELSON_KUSTOMIZE_CASE=<substring> limits the run to matching cases and
 // prints the whole output of each failing one.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -16,8 +18,6 @@
 #include <iostream>
 #include <map>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "renderers/kustomize/kustomize.h"
 #include "renderers/manifest/filesystem.h"

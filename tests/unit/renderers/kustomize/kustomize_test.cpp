@@ -2,9 +2,9 @@
 // produced with `kubectl kustomize` (Kustomize v5.5.0) on the same inputs.
 #include "renderers/kustomize/kustomize.h"
 
-#include <filesystem>
-
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 #include "renderers/kustomize/internal.h"
 #include "renderers/manifest/filesystem.h"
@@ -42,9 +42,11 @@ TEST(KustomizeHash, GeneratedNamesMatchKustomize) {
              "configMapGenerator:\n- name: cm\n  literals:\n  - a=b\n"
              "secretGenerator:\n- name: s\n  literals:\n  - k=v\n");
   EXPECT_EQ(Render(fs, ""),
-            "apiVersion: v1\ndata:\n  a: b\nkind: ConfigMap\nmetadata:\n  name: cm-4h2mbtbbt6\n"
+            "apiVersion: v1\ndata:\n  a: b\nkind: "
+            "ConfigMap\nmetadata:\n  name: cm-4h2mbtbbt6\n"
             "---\n"
-            "apiVersion: v1\ndata:\n  k: dg==\nkind: Secret\nmetadata:\n  name: s-ftgtgc4t9f\n"
+            "apiVersion: v1\ndata:\n  k: dg==\nkind: "
+            "Secret\nmetadata:\n  name: s-ftgtgc4t9f\n"
             "type: Opaque\n");
 }
 
@@ -137,13 +139,16 @@ spec:
 }
 
 TEST(KustomizeStrategicMerge, ListsWithoutMergeKeyAreReplaced) {
-  Node target = Yaml("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    args: [x, y]\n");
+  Node target = Yaml(
+      "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - "
+      "name: a\n    args: [x, y]\n");
   Node patch = Yaml("spec:\n  containers:\n  - name: a\n    args: [z]\n");
   bool keep = false;
   ASSERT_TRUE(internal::StrategicMerge(target, patch, nullptr, &keep).ok());
   EXPECT_TRUE(keep);
   EXPECT_EQ(manifest::EmitYaml(target),
-            "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - args:\n    - z\n    name: a\n");
+            "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - args:\n    - "
+            "z\n    name: a\n");
 }
 
 TEST(KustomizeStrategicMerge, PatchDeleteRemovesTheObject) {
@@ -171,9 +176,11 @@ TEST(KustomizeLoad, OverlayOfBaseWithNamespaceAndLabels) {
   MemoryFileSystem fs;
   fs.AddFile("base/kustomization.yaml", "resources:\n- svc.yaml\n");
   fs.AddFile("base/svc.yaml",
-             "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n");
+             "apiVersion: v1\nkind: Service\nmetadata:\n  "
+             "name: web\nspec:\n  ports:\n  - port: 80\n");
   fs.AddFile("envs/prod/kustomization.yaml",
-             "resources:\n- ../../base\nnamespace: prod\ncommonLabels:\n  env: prod\n");
+             "resources:\n- ../../base\nnamespace: prod\ncommonLabels:\n  env: "
+             "prod\n");
   EXPECT_EQ(Render(fs, "envs/prod"), R"(apiVersion: v1
 kind: Service
 metadata:
@@ -213,12 +220,14 @@ TEST(KustomizeErrors, MissingResourceNamesTheEntry) {
 TEST(KustomizeErrors, PatchTargetNotFound) {
   MemoryFileSystem fs;
   fs.AddFile("kustomization.yaml",
-             "resources:\n- cm.yaml\npatchesStrategicMerge:\n- |-\n  apiVersion: v1\n  kind: "
+             "resources:\n- cm.yaml\npatchesStrategicMerge:\n- |-\n  "
+             "apiVersion: v1\n  kind: "
              "ConfigMap\n  metadata:\n    name: other\n");
   fs.AddFile("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
   Error e = RenderError(fs, "");
   EXPECT_EQ(e.where.field, "patchesStrategicMerge[0]");
-  EXPECT_NE(e.message.find("no matches for Id ConfigMap.v1.[noGrp]/other.[noNs]"), std::string::npos);
+  EXPECT_NE(e.message.find("no matches for Id ConfigMap.v1.[noGrp]/other.[noNs]"),
+            std::string::npos);
 }
 
 TEST(KustomizeErrors, CycleBetweenKustomizations) {
@@ -276,7 +285,8 @@ TEST(KustomizeOrder, LegacyKindOrder) {
   fs.AddFile("all.yaml",
              "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n---\n"
              "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: n\n---\n"
-             "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\n"
+             "apiVersion: admissionregistration.k8s.io/v1\nkind: "
+             "ValidatingWebhookConfiguration\n"
              "metadata:\n  name: w\n---\n"
              "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n");
   Result<std::vector<Node>> docs = BuildKustomization(fs, "");
