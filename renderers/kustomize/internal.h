@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <regex>
 #include <optional>
 #include <set>
 #include <string>
@@ -187,8 +189,18 @@ std::string GoJsonEncode(const Node& node);
 // Label selectors ("app=x,tier in (a,b),!y").
 Result<bool> MatchesSelector(const Node* labels, std::string_view selector);
 
-// Regex match of the whole string, as Kustomize matches names in targets.
-bool FullRegexMatch(std::string_view pattern, std::string_view text);
+// A whole-string regular expression, as Kustomize matches names and
+// namespaces in patch targets; compiled once, plain names skip the engine.
+class NamePattern {
+ public:
+  explicit NamePattern(std::string pattern);
+  bool Matches(std::string_view text) const;
+
+ private:
+  std::string pattern_;
+  bool literal_ = true;
+  std::shared_ptr<const std::regex> regex_;
+};
 
 // Which resources a patch or replacement acts on. Name and namespace are
 // regular expressions matched against the whole original or current value.

@@ -53,16 +53,18 @@ Result<Selector> ParseSelector(const Node& node, const std::string& file,
 
 Result<std::vector<std::size_t>> Select(const ResourceList& list, const Selector& selector) {
   std::vector<std::size_t> out;
+  NamePattern name_pattern(selector.name);
+  NamePattern ns_pattern(selector.ns);
   for (std::size_t i = 0; i < list.items().size(); ++i) {
     const Resource& r = list.items()[i];
     ResId cur = r.CurId();
     ResId org = r.OrgId();
-    if (!selector.ns.empty() && !FullRegexMatch(selector.ns, EffectiveNamespace(org.ns)) &&
-        !FullRegexMatch(selector.ns, EffectiveNamespace(cur.ns))) {
+    if (!selector.ns.empty() && !ns_pattern.Matches(EffectiveNamespace(org.ns)) &&
+        !ns_pattern.Matches(EffectiveNamespace(cur.ns))) {
       continue;
     }
-    if (!selector.name.empty() && !FullRegexMatch(selector.name, org.name) &&
-        !FullRegexMatch(selector.name, cur.name)) {
+    if (!selector.name.empty() && !name_pattern.Matches(org.name) &&
+        !name_pattern.Matches(cur.name)) {
       continue;
     }
     if (!cur.gvk.IsSelectedBy(selector.gvk)) continue;
