@@ -172,6 +172,45 @@ TEST(KustomizeJsonPatch, OperationsApplyInOrder) {
   EXPECT_NE(bad.error().message.find("/nope"), std::string::npos);
 }
 
+TEST(KustomizeTargets, NameRegexAndLabelSelector) {
+  MemoryFileSystem fs;
+  fs.AddFile("kustomization.yaml", R"(resources:
+- cms.yaml
+patches:
+- target:
+    kind: ConfigMap
+    name: app-.*
+    labelSelector: tier in (web,api),!legacy
+  patch: |-
+    - op: add
+      path: /data/patched
+      value: "yes"
+)");
+  fs.AddFile("cms.yaml", R"(apiVersion: v1
+kind: ConfigMap
+metadata: {name: app-a, labels: {tier: web}}
+data: {}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: app-b, labels: {tier: api, legacy: "true"}}
+data: {}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: other, labels: {tier: web}}
+data: {}
+)");
+  Result<std::vector<Node>> docs = BuildKustomization(fs, "");
+  ASSERT_TRUE(docs.ok()) << docs.error().ToString();
+  std::vector<std::string> patched;
+  for (const Node& d : *docs) {
+    if (d.FindPath({"data", "patched"}) != nullptr)
+      patched.push_back(d.FindPath({"metadata", "name"})->AsString());
+  }
+  EXPECT_EQ(patched, (std::vector<std::string>{"app-a"}));
+}
+
 TEST(KustomizeLoad, OverlayOfBaseWithNamespaceAndLabels) {
   MemoryFileSystem fs;
   fs.AddFile("base/kustomization.yaml", "resources:\n- svc.yaml\n");
