@@ -6,7 +6,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <regex>
 #include <optional>
 #include <set>
 #include <string>
@@ -197,9 +196,10 @@ class NamePattern {
   bool Matches(std::string_view text) const;
 
  private:
+  struct Compiled;
   std::string pattern_;
   bool literal_ = true;
-  std::shared_ptr<const std::regex> regex_;
+  std::shared_ptr<const Compiled> regex_;
 };
 
 // Which resources a patch or replacement acts on. Name and namespace are

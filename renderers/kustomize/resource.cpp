@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <regex>
 #include <unordered_set>
 
 #include "renderers/kustomize/internal.h"
@@ -403,23 +402,6 @@ const TransformerConfig& DefaultTransformerConfig() {
     return std::move(c).value();
   }();
   return kConfig;
-}
-
-NamePattern::NamePattern(std::string pattern) : pattern_(std::move(pattern)) {
-  for (char c : pattern_) {
-    if (std::string_view(".*+?()[]{}|^$\\").find(c) != std::string_view::npos) literal_ = false;
-  }
-  if (literal_) return;
-  try {
-    regex_ = std::make_shared<const std::regex>(pattern_, std::regex::ECMAScript);
-  } catch (const std::regex_error&) {
-    literal_ = true;  // not a valid pattern: compare it as a plain name
-  }
-}
-
-bool NamePattern::Matches(std::string_view text) const {
-  if (literal_) return text == pattern_;
-  return std::regex_match(text.begin(), text.end(), *regex_);
 }
 
 namespace {
