@@ -28,7 +28,7 @@ class Node {
   struct Entry;
 
   Node() = default;  // null
-  static Node Null() { return Node(); }
+  static Node Null();
   static Node Bool(bool v);
   static Node Int(std::int64_t v);
   static Node Float(double v);
@@ -106,6 +106,10 @@ struct Node::Entry {
   Node value;
   Mark key_mark;
 };
+
+// Defined once Entry is complete: clang rejects building the entries
+// vector of an incomplete type inside the class body.
+inline Node Node::Null() { return Node(); }
 
 // Go's fmt %v rendering of a float64 ("1e+06", "0.5", "+Inf").
 std::string FormatGoFloat(double v);
