@@ -398,8 +398,16 @@ Result<std::vector<Node>> ParseYamlStream(std::string_view text, const ParseOpti
   try {
     YAML::Parser parser(in);
     TreeBuilder builder(options);
+    // Every document takes at least one byte of input; yaml-cpp can keep
+    // reporting empty documents on some invalid bytes without advancing.
+    const std::size_t max_documents = text.size() + 1;
     while (parser.HandleNextDocument(builder)) {
       documents.push_back(builder.TakeRoot());
+      if (documents.size() > max_documents) {
+        return MakeError(ErrorCode::kInvalidInput,
+                         "invalid YAML: the parser does not advance (malformed input?)",
+                         Location{options.file, 0, 0, {}});
+      }
     }
   } catch (const StopParsing& stop) {
     return stop.error;

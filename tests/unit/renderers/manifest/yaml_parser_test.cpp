@@ -104,6 +104,12 @@ TEST(YamlParser, DuplicateKeysLastWinsWhenAsked) {
   EXPECT_EQ(r->Find("a")->items()[0].AsInt(), 3);
 }
 
+// Found by fuzz_kustomize: yaml-cpp kept yielding empty documents forever.
+TEST(YamlParser, StreamThatDoesNotAdvanceFails) {
+  Error e = ParseError("    , op\xcf add\n      path: /spec/x\n");
+  EXPECT_NE(e.message.find("invalid YAML"), std::string::npos) << e.message;
+}
+
 TEST(YamlParser, RecordsNodePositions) {
   Node n = Parse("a:\n  b:\n    - x\n    - y\n");
   const Node* seq = n.FindPath({"a", "b"});
