@@ -1134,6 +1134,11 @@ Status Builder::RunTransformers(const Kustomization& k, Accumulator& acc) {
           po.allow_kind_change = v->AsBool();
         }
       }
+      if (target && docs->size() > 1) {
+        return At(k, &item, field, ErrorCode::kInvalidInput,
+                  "Multiple Strategic-Merge Patches in one `patches` entry is not allowed to set "
+                  "`patches.target` field; split them into separate entries");
+      }
       for (const Node& d : *docs) {
         Status s;
         if (d.IsSequence()) {
