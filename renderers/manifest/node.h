@@ -114,6 +114,9 @@ struct Node::Entry {
   Mark key_mark;
 };
 
+// Defined once Entry is complete: clang rejects building the entries
+// vector of an incomplete type inside the class body.
+
 // Go's fmt %v rendering of a float64 ("1e+06", "0.5", "+Inf").
 std::string FormatGoFloat(double v);
 

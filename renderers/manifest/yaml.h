@@ -37,6 +37,10 @@ struct ParseOptions {
   // aliases may produce before parsing fails with kLimitExceeded.
   std::size_t max_nodes = 2'000'000;
   std::size_t max_alias_bytes = 64u << 20;
+  // A key repeated in one mapping is an error unless this is set; then the
+  // last value wins, as go-yaml v2 decoding into a map does (Kustomize reads
+  // kustomization files that way).
+  bool duplicate_keys_last_wins = false;
   // Documents larger than this are refused before parsing.
   std::size_t max_input_bytes = 64u << 20;
   // Store plain (unquoted) mapping keys the way sigs.k8s.io/yaml turns

@@ -321,7 +321,11 @@ class TreeBuilder : public YAML::EventHandler {
     Frame& f = stack_.back();
     f.key_is_merge = plain && key == "<<";
     if (!f.key_is_merge && f.node.Find(key) != nullptr) {
-      Fail(ErrorCode::kInvalidInput, "mapping key \"" + key + "\" already defined", mark);
+      if (options_.duplicate_keys_last_wins) {
+        f.node.Erase(key);
+      } else {
+        Fail(ErrorCode::kInvalidInput, "mapping key \"" + key + "\" already defined", mark);
+      }
     }
     f.key = std::move(key);
     f.key_mark = ToMark(mark);

@@ -92,6 +92,24 @@ TEST(YamlParser, RejectsDuplicateKeysWithPosition) {
   EXPECT_NE(e.message.find("\"name\" already defined"), std::string::npos);
 }
 
+TEST(YamlParser, DuplicateKeysLastWinsWhenAsked) {
+  ParseOptions options;
+  options.file = "kustomization.yaml";
+  options.duplicate_keys_last_wins = true;
+  Result<Node> r = ParseYaml("a: 1\nb: 2\na: [3]\n", options);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_EQ(r->entries().size(), 2u);
+  EXPECT_EQ(r->entries()[0].key, "b");
+  ASSERT_TRUE(r->Find("a")->IsSequence());
+  EXPECT_EQ(r->Find("a")->items()[0].AsInt(), 3);
+}
+
+// Found by fuzz_kustomize: yaml-cpp kept yielding empty documents forever.
+TEST(YamlParser, StreamThatDoesNotAdvanceFails) {
+  Error e = ParseError("    , op\xcf add\n      path: /spec/x\n");
+  EXPECT_NE(e.message.find("invalid YAML"), std::string::npos) << e.message;
+}
+
 TEST(YamlParser, RecordsNodePositions) {
   Node n = Parse("a:\n  b:\n    - x\n    - y\n");
   const Node* seq = n.FindPath({"a", "b"});
