@@ -3,6 +3,7 @@
 #include "renderers/helm/chart.h"
 #include "renderers/helm/renderer.h"
 #include "renderers/helm/values.h"
+#include "renderers/kustomize/kustomize.h"
 #include "renderers/plain/plain_renderer.h"
 
 namespace keelson::reconcile {
@@ -62,13 +63,19 @@ Result<manifest::ObjectList> BuiltinUnitRenderer::Render(const manifest::FileSys
       return plain::RenderDirectory(fs, unit.path);
     case config::RendererKind::kHelm:
       return RenderChartUnit(fs, unit);
-    case config::RendererKind::kKustomize:
-      break;
+    case config::RendererKind::kKustomize: {
+      Result<std::vector<manifest::Node>> nodes = kustomize::BuildKustomization(fs, unit.path);
+      if (!nodes.ok()) return std::move(nodes).error();
+      manifest::ObjectList objects;
+      for (manifest::Node& n : *nodes) {
+        Result<manifest::ResourceId> id = manifest::IdentityOf(n);
+        if (!id.ok()) return std::move(id).error().InFile(unit.path);
+        objects.push_back(manifest::Object{std::move(n), std::move(id).value(), Location{unit.path, 0, 0, {}}});
+      }
+      return objects;
+    }
   }
-  return MakeError(ErrorCode::kInvalidInput,
-                   std::string("unit \"") + unit.name + "\" needs the " + config::RendererKindName(kind) +
-                       " renderer, which this build does not include",
-                   Location{unit.path, 0, 0, {}});
+  return MakeError(ErrorCode::kInternal, "unknown renderer", Location{unit.path, 0, 0, {}});
 }
 
 std::string BuiltinUnitRenderer::Describe(const manifest::FileSystem& fs, const config::UnitSpec& unit) {
