@@ -216,7 +216,7 @@ void AppendPolicyDecisions(const PolicyGateRun& run, const std::string& unit,
                                          unit + ": " + r.message});
     any = true;
   }
-  if (!any) out->push_back(audit::PolicyDecision{"", "", "allow", unit + ": every policy and gate passed"});
+  if (!any) out->push_back(audit::PolicyDecision{"all", "", "allow", unit + ": every policy and gate passed"});
 }
 
 }  // namespace keelson::daemon

@@ -95,8 +95,8 @@ struct PolicyGateInput {
 Result<reconcile::UnitGate> BuildPolicyGate(const PolicyGateInput& input, std::shared_ptr<PolicyGateRun> run);
 
 // The decisions of one unit as audit records (messages start with the
-// unit's name): every warn and deny reason, or one allow entry when the
-// unit passed cleanly. Nothing when the unit was not gated.
+// unit's name): every warn and deny reason, or one allow entry (policy
+// "all") when the unit passed cleanly. Nothing when the unit was not gated.
 void AppendPolicyDecisions(const PolicyGateRun& run, const std::string& unit,
                            std::vector<audit::PolicyDecision>* out);
 

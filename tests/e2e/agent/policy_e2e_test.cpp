@@ -78,6 +78,7 @@ TEST(AgentPolicies, ADeniedRevisionLeavesTheClusterUntouchedAndSaysWhy) {
   // Nothing of the denied revision reached the cluster.
   EXPECT_EQ(Image(h.Get("deployment", "app", "web")), "nginx:1.25");
   EXPECT_EQ(web_patches(), patches_before);
+  EXPECT_EQ(h.AgentLog().find(" error audit:"), std::string::npos) << h.AgentLog();
   // A policy violation needs a new commit: fixing it lets the unit through.
   h.Commit({{"web/deployment.yaml", WebDeployment("nginx:1.27")}}, "pin the image");
   EXPECT_TRUE(Eventually([&] { return Image(h.Get("deployment", "app", "web")) == "nginx:1.27"; }, 60s))
@@ -131,8 +132,11 @@ TEST(AgentPolicies, AFrozenRevisionGoesThroughWhenTheFreezeEndsWithoutANewCommit
       << h.AgentLog();
   EXPECT_GE(std::chrono::system_clock::now(), freeze_ends - 1s);
   EXPECT_NE(h.AgentLog().find("a denied revision may pass now"), std::string::npos) << h.AgentLog();
+  EXPECT_EQ(h.AgentLog().find(" error audit:"), std::string::npos) << h.AgentLog();
   // The same commit went through: no new one was made.
-  EXPECT_NE(h.AgentLog().find("unit web: applied " + head.substr(0, 12)), std::string::npos) << h.AgentLog();
+  EXPECT_TRUE(Eventually(
+      [&] { return h.AgentLog().find("unit web: applied " + head.substr(0, 12)) != std::string::npos; }, 30s))
+      << h.AgentLog();
 }
 
 }  // namespace
