@@ -79,6 +79,15 @@ TEST(AgentPolicies, ADeniedRevisionLeavesTheClusterUntouchedAndSaysWhy) {
   EXPECT_EQ(Image(h.Get("deployment", "app", "web")), "nginx:1.25");
   EXPECT_EQ(web_patches(), patches_before);
   EXPECT_EQ(h.AgentLog().find(" error audit:"), std::string::npos) << h.AgentLog();
+  // The decision is in the signed audit trail.
+  EXPECT_TRUE(Eventually(
+      [&] {
+        testing::ProcessResult trail = testing::RunProgram(
+            {"git", "--git-dir=" + h.dir() + "/state/audit.git", "log", "-p", "keelson/audit/dev"});
+        return trail.out.find("policy/no-latest") != std::string::npos &&
+               trail.out.find("web uses nginx:latest") != std::string::npos;
+      },
+      10s));
   // A policy violation needs a new commit: fixing it lets the unit through.
   h.Commit({{"web/deployment.yaml", WebDeployment("nginx:1.27")}}, "pin the image");
   EXPECT_TRUE(Eventually([&] { return Image(h.Get("deployment", "app", "web")) == "nginx:1.27"; }, 60s))
