@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <ctime>
 #include <set>
 
 #include "agent/source/git_repository.h"
@@ -29,6 +30,15 @@ std::string_view TrimView(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   return s;
+}
+
+std::string Rfc3339Utc(std::int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buf;
 }
 
 }  // namespace
@@ -194,7 +204,7 @@ Result<reconcile::UnitGate> BuildPolicyGate(const PolicyGateInput& input, std::s
     }
     if (decision.verdict == policy::Verdict::kDeny) {
       if (std::optional<std::int64_t> at = decision.retry_at()) {
-        spdlog::info("unit {}: denied until {} (unix), retried then without a new commit", unit.name, *at);
+        spdlog::info("unit {}: denied until {}, retried then without a new commit", unit.name, Rfc3339Utc(*at));
       } else if (decision.may_pass_later()) {
         spdlog::info("unit {}: denied; retried when the gate can clear", unit.name);
       }
