@@ -825,8 +825,10 @@ int Agent::Run() {
       std::unique_lock lock(a.mu);
       auto wake = next_drift;
       if (a.gate_retry) {  // a denied revision may pass then (policy_gate.h)
-        auto in = std::chrono::duration_cast<std::chrono::steady_clock::duration>(*a.gate_retry - std::chrono::system_clock::now());
-        wake = std::min(wake, std::chrono::steady_clock::now() + std::max(in, std::chrono::steady_clock::duration::zero()));
+        auto in = std::chrono::duration_cast<std::chrono::steady_clock::duration>(*a.gate_retry -
+                                                                                 std::chrono::system_clock::now());
+        in = std::max(in, std::chrono::steady_clock::duration::zero());
+        wake = std::min(wake, std::chrono::steady_clock::now() + in);
       }
       a.cv.wait_until(lock, wake, [&] { return a.pending || a.stop || a.reload; });
       if (a.gate_retry && std::chrono::system_clock::now() >= *a.gate_retry && !a.stop) {

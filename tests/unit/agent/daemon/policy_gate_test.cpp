@@ -95,8 +95,8 @@ TEST(PolicyGate, FreezeFromFileDeniesUntilItsEnd) {
 }
 
 TEST(PolicyGate, TrailersComeFromTheLastParagraph) {
-  std::vector<policy::Trailer> t = ParseTrailers("Fix it\n\nBody text: not a trailer\nmore\n\nApproved-by: bob@example.com\n"
-                                                 "Keelson-Override: incident 42\n");
+  std::vector<policy::Trailer> t = ParseTrailers(
+      "Fix it\n\nBody text: not a trailer\nmore\n\nApproved-by: bob@example.com\nKeelson-Override: incident 42\n");
   ASSERT_EQ(t.size(), 2u);
   EXPECT_EQ(t[0].key, "Approved-by");
   EXPECT_EQ(t[0].value, "bob@example.com");
