@@ -10,7 +10,8 @@
 #include "policies/library/builtin.h"
 #include "renderers/manifest/filesystem.h"
 #include "renderers/manifest/object.h"
-#include "renderers/plain/plain_renderer.h"
+#include "agent/config/environment.h"
+#include "agent/reconcile/unit_renderer.h"
 
 namespace keelson::cli {
 namespace {
@@ -28,11 +29,17 @@ std::string OneLine(std::string text) {
   return text;
 }
 
-// Renders a directory with the plain renderer, or reads one manifest file.
+// Renders a directory the way the agent renders a unit (a chart with Helm,
+// a kustomization with Kustomize when this build has it, plain manifests
+// otherwise), or reads one manifest file.
 Result<manifest::ObjectList> ReadPath(const std::string& path) {
   manifest::DiskFileSystem as_dir(path);
   if (as_dir.Type("") == manifest::FileType::kDirectory) {
-    Result<manifest::ObjectList> objects = plain::RenderDirectory(as_dir, "");
+    config::UnitSpec unit;
+    unit.name = "check";
+    unit.release = "release-name";  // what `helm template` calls a release by default
+    reconcile::BuiltinUnitRenderer renderer;
+    Result<manifest::ObjectList> objects = renderer.Render(as_dir, unit);
     std::string prefix = path.ends_with("/") ? path : path + "/";
     if (!objects.ok()) {
       Error e = std::move(objects).error();

@@ -112,7 +112,42 @@ Result<EnvironmentSpec> ParseEnvironment(std::string_view text, const std::strin
   }
   if (const Node* spec = r.Mapping("spec", true)) {
     FieldReader s(*spec, file, "spec");
-    s.RejectUnknown({"units", "promotion"});
+    s.RejectUnknown({"units", "promotion", "policies", "gates"});
+    if (const Node* policies = s.Mapping("policies")) {
+      FieldReader p(*policies, file, "spec.policies");
+      p.RejectUnknown({"directories", "builtin"});
+      PolicySpec spec_policies;
+      p.Bool("builtin", &spec_policies.builtin);
+      p.StringList("directories", &spec_policies.directories);
+      for (std::string& dir : spec_policies.directories) {
+        if (!p.ok()) break;
+        Result<std::string> clean = manifest::CleanPath(dir);
+        if (!clean.ok()) {
+          p.Fail(policies->Find("directories"), "directories", clean.error().message);
+        } else {
+          dir = *clean;
+        }
+      }
+      env.policies = std::move(spec_policies);
+      s.Adopt(p);
+    }
+    if (const Node* gates = spec->Find("gates"); gates != nullptr && s.ok()) {
+      if (gates->IsString()) {
+        Result<std::string> clean = manifest::CleanPath(gates->AsString());
+        if (!clean.ok() || gates->AsString().empty()) {
+          s.Fail(gates, "gates", clean.ok() ? "must not be empty" : clean.error().message);
+        } else {
+          env.gates_file = *clean;
+        }
+      } else if (gates->IsMapping()) {
+        policy::ZoneDatabase zones;
+        Result<policy::GateConfig> parsed = policy::ParseGateConfig(*gates, file, zones);
+        if (!parsed.ok()) return std::move(parsed).error();
+        env.gates = std::move(parsed).value();
+      } else {
+        s.Fail(gates, "gates", "must be a mapping (the gate configuration) or the path of a file holding one");
+      }
+    }
     if (const Node* promotion = s.Mapping("promotion")) {
       FieldReader p(*promotion, file, "spec.promotion");
       p.RejectUnknown({"after"});

@@ -19,6 +19,11 @@
 //       renderer: helm
 //       path: charts/metrics-server
 //       values: [charts/values/prod.yaml]
+//     policies:                 # optional; see docs/policies.md
+//       directories: [policies] # policy files in this source, after the built-in library
+//       builtin: true           # load the built-in library first (default true)
+//     gates:                    # a gate configuration (mapping), or the path of
+//       windows: [...]          # a YAML file holding one in this source
 #pragma once
 
 #include <chrono>
@@ -27,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "policies/engine/gates.h"
 #include "renderers/manifest/result.h"
 
 namespace keelson::config {
@@ -57,6 +63,16 @@ struct UnitSpec {
   std::vector<std::string> set;
 };
 
+// Which policies run over every unit's rendered objects. Policies and gates
+// run only when the declaration has spec.policies or spec.gates.
+struct PolicySpec {
+  bool builtin = true;
+  // Directories of policy files in the declaration's source, loaded in this
+  // order after the built-in library; a document naming a loaded policy
+  // without a check adjusts it (severity, enabled, match, parameters).
+  std::vector<std::string> directories;
+};
+
 struct EnvironmentSpec {
   std::string file;
   std::string name;
@@ -64,6 +80,14 @@ struct EnvironmentSpec {
   // environment's audit trail.
   std::string promote_after;
   std::vector<UnitSpec> units;
+  std::optional<PolicySpec> policies;
+  // spec.gates given inline (parsed and checked here) or as a file in the
+  // declaration's source (read and parsed when the revision is gated).
+  std::optional<policy::GateConfig> gates;
+  std::string gates_file;
+
+  // True when policies or gates must run before units are applied.
+  bool gated() const { return policies.has_value() || gates.has_value() || !gates_file.empty(); }
 
   const UnitSpec* FindUnit(std::string_view name) const;
 };

@@ -13,6 +13,7 @@
 #include "agent/cluster/config.h"
 #include "agent/cluster/kube_client.h"
 #include "agent/config/environment.h"
+#include "agent/daemon/policy_gate.h"
 #include "agent/reconcile/clock.h"
 #include "agent/reconcile/drift.h"
 #include "agent/reconcile/environment_reconciler.h"
@@ -122,6 +123,9 @@ struct Agent::Impl {
   bool cluster_reachable = false;
   std::atomic<std::uint16_t> port{0};
   std::string last_recorded_revision;
+  // Policies and gates: when a denied revision may pass without a new commit.
+  std::optional<std::chrono::system_clock::time_point> gate_retry;
+  ChangeMemo gate_change;
 
   keelson::Status Init();
   bool RunPass(const std::string& trigger_name);
@@ -524,8 +528,28 @@ bool Agent::Impl::RunPass(const std::string& trigger_name) {
     spdlog::info("unit {}: {} healthy ({} objects, {} ms)", unit, w.label, w.objects.size(),
                  (w.apply_time + w.health_time).count());
   };
+  // Policies and change gates (policy_gate.h): a broken policy or gate file
+  // stops the pass before anything is applied.
+  auto gate_run = std::make_shared<PolicyGateRun>();
+  {
+    Result<ChangeContext> change =
+        ChangeContextFor(decl.mirror->path(), trust_outcomes[decl_name].commits, request.revision, &gate_change);
+    if (!change.ok()) {
+      SetError("policies: " + change.error().ToString());
+      return false;
+    }
+    Result<reconcile::UnitGate> gate = BuildPolicyGate(
+        PolicyGateInput{&*environment, snapshots[decl_name].get(), cfg.environment, request.revision, *change, nullptr},
+        gate_run);
+    if (!gate.ok()) {
+      SetError("policies: " + gate.error().ToString());
+      return false;
+    }
+    ro.gate = std::move(gate).value();
+  }
   reconcile::EnvironmentReconciler reconciler(*client, clock, renderer, *inventory, *states, ro);
   reconcile::EnvironmentOutcome outcome = reconciler.Reconcile(request);
+  gate_retry = gate_run->RetryAt();
   {
     std::lock_guard lock(status_mu);
     cluster_reachable = true;
@@ -594,7 +618,7 @@ bool Agent::Impl::RunPass(const std::string& trigger_name) {
         f.objects.push_back(audit::ObjectDigest{u.objects[i].ToString(), u.object_digests[i],
                                                 u.objects[i].kind == "Secret" && u.objects[i].group.empty()});
       }
-      for (const std::string& m : u.gate_messages) f.policy.push_back(audit::PolicyDecision{"gate", "", "deny", m});
+      AppendPolicyDecisions(*gate_run, u.unit, &f.policy);
       const std::optional<reconcile::UnitResult>& r = u.apply;
       if (r) {
         int index = 0;
@@ -799,7 +823,20 @@ int Agent::Run() {
     std::string trigger;
     {
       std::unique_lock lock(a.mu);
-      a.cv.wait_until(lock, next_drift, [&] { return a.pending || a.stop || a.reload; });
+      auto wake = next_drift;
+      if (a.gate_retry) {  // a denied revision may pass then (policy_gate.h)
+        auto in = std::chrono::duration_cast<std::chrono::steady_clock::duration>(*a.gate_retry -
+                                                                                 std::chrono::system_clock::now());
+        in = std::max(in, std::chrono::steady_clock::duration::zero());
+        wake = std::min(wake, std::chrono::steady_clock::now() + in);
+      }
+      a.cv.wait_until(lock, wake, [&] { return a.pending || a.stop || a.reload; });
+      if (a.gate_retry && std::chrono::system_clock::now() >= *a.gate_retry && !a.stop) {
+        spdlog::info("a denied revision may pass now: reconciling it again");
+        a.gate_retry.reset();
+        a.pending = true;
+        if (a.trigger.empty()) a.trigger = "gate-retry";
+      }
       if (a.stop) {
         stop_reason = "SIGTERM";
         break;

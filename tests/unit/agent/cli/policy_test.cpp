@@ -63,6 +63,27 @@ TEST(PolicyCli, ViolationsPrintFileLinePolicyMessage) {
   EXPECT_NE(r.out.find("deploy.yaml:2: prod-pod-disruption-budget: "), std::string::npos) << r.out;
 }
 
+// A chart directory is rendered with Helm, as the agent would render it.
+TEST(PolicyCli, ChartsAreRenderedBeforeTheCheck) {
+  testing::TempDir dir;
+  dir.Write("chart/Chart.yaml", "apiVersion: v2\nname: web\nversion: 0.1.0\n");
+  dir.Write("chart/values.yaml", "image: nginx:latest\n");
+  std::string templated(kGoodDeployment);
+  templated.replace(templated.find("registry.example.com/shop/web:1.4.2"), 35, "{{ .Values.image }}");
+  templated.replace(templated.find("name: web"), 9, "name: {{ .Release.Name }}-web");
+  dir.Write("chart/templates/deploy.yaml", templated);
+  testing::ProcessResult r = Keelson({"policy", "check", dir.path() + "/chart"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("no-latest-tag: Deployment release-name-web: containers without a fixed image tag: app "
+                       "(nginx:latest)"),
+            std::string::npos)
+      << r.out << r.err;
+  dir.Write("chart/values.yaml", "image: registry.example.com/shop/web:1.4.2\n");
+  r = Keelson({"policy", "check", dir.path() + "/chart"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("1 objects"), std::string::npos) << r.err;
+}
+
 TEST(PolicyCli, UserPoliciesAdjustAndAdd) {
   testing::TempDir dir;
   dir.Write("deploy.yaml", kGoodDeployment);

@@ -152,5 +152,66 @@ TEST(Environment, DuplicateUnitAndBadEnum) {
   EXPECT_EQ(env.error().where.line, 14);
 }
 
+const char* kGated = R"(apiVersion: keelson.dev/v1alpha1
+kind: Environment
+metadata: {name: prod}
+spec:
+  policies:
+    builtin: false
+    directories: [policies, ./team/policies]
+  gates:
+    windows:
+    - name: weekend
+      kind: deny
+      schedule: "0 18 * * 5"
+      duration: 60h
+      timeZone: UTC
+  units:
+  - name: web
+    path: web
+)";
+
+TEST(Environment, ParsesPoliciesAndInlineGates) {
+  Result<EnvironmentSpec> env = ParseEnvironment(kGated, "keelson.yaml", "platform");
+  ASSERT_TRUE(env.ok()) << env.error().ToString();
+  ASSERT_TRUE(env->policies.has_value());
+  EXPECT_FALSE(env->policies->builtin);
+  EXPECT_EQ(env->policies->directories, (std::vector<std::string>{"policies", "team/policies"}));
+  ASSERT_TRUE(env->gates.has_value());
+  ASSERT_EQ(env->gates->windows.size(), 1u);
+  EXPECT_EQ(env->gates->windows[0].duration_seconds, 60 * 3600);
+  EXPECT_TRUE(env->gated());
+  EXPECT_FALSE(ParseEnvironment(kEnvironment, "keelson.yaml", "platform")->gated());
+}
+
+TEST(Environment, GatesFileAndFieldErrors) {
+  std::string text = kGated;
+  std::size_t from = text.find("  gates:"), to = text.find("  units:");
+  text.replace(from, to - from, "  gates: gates/prod.yaml\n");
+  Result<EnvironmentSpec> env = ParseEnvironment(text, "keelson.yaml", "p");
+  ASSERT_TRUE(env.ok()) << env.error().ToString();
+  EXPECT_EQ(env->gates_file, "gates/prod.yaml");
+  EXPECT_FALSE(env->gates.has_value());
+
+  text = kGated;
+  text.replace(text.find("builtin: false"), 14, "builtins: false");
+  env = ParseEnvironment(text, "keelson.yaml", "p");
+  ASSERT_FALSE(env.ok());
+  EXPECT_EQ(env.error().where.field, "spec.policies.builtins");
+
+  text = kGated;
+  text.replace(text.find("0 18 * * 5"), 10, "0 25 * * 5");
+  env = ParseEnvironment(text, "keelson.yaml", "p");
+  ASSERT_FALSE(env.ok());
+  EXPECT_EQ(env.error().where.file, "keelson.yaml");
+  EXPECT_EQ(env.error().where.line, 12);
+
+  text = kGated;
+  text.replace(text.find("[policies, ./team/policies]"), 27, "[../outside]");
+  env = ParseEnvironment(text, "keelson.yaml", "p");
+  ASSERT_FALSE(env.ok());
+  EXPECT_EQ(env.error().where.field, "spec.policies.directories");
+}
+
 }  // namespace
 }  // namespace keelson::config
