@@ -94,9 +94,9 @@ class HttpSender final : public Sender {
   }
 
  private:
-  // The Slack webhook URL's path is its secret: never let it reach a message.
-  static Error Hide(const RouteConfig& route, const std::string& target, Error error) {
-    if (route.kind != RouteKind::kSlack) return error;
+  // A Slack webhook URL's path is its secret, and other receivers' URLs may
+  // carry tokens too: messages keep the scheme, host and port only.
+  static Error Hide(const RouteConfig&, const std::string& target, Error error) {
     std::string text = error.message;
     for (std::size_t at; !target.empty() && (at = text.find(target)) != std::string::npos;) {
       text.replace(at, target.size(), "/<secret>");

@@ -13,7 +13,7 @@
 //   final. Shutdown interrupts backoff waits.
 // - Secrets (the Slack webhook URL, the PagerDuty routing key, the API key,
 //   the HMAC secret) are held in memory only and never logged: messages name
-//   the route and, for non-secret URLs, the host.
+//   the route and the receiver's host, never a URL's path or query.
 // - Thread safety: Publish, delivered, failed, dropped may be called from
 //   any thread; the destructor stops the worker (pending events are dropped
 //   after the current delivery).

@@ -215,6 +215,10 @@ TEST(NotifierTest, UnreachableReceiverFailsAfterRetriesWithoutLeakingSlackUrl) {
   Result<int> status = MakeHttpSender()->Post(r, BuildDelivery(r, Failure()));
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().ToString().find("topsecret"), std::string::npos) << status.error().ToString();
+  RouteConfig hook = Route(RouteKind::kWebhook, "http://127.0.0.1:1/hook?token=topsecret", "k");
+  Result<int> hook_status = MakeHttpSender()->Post(hook, BuildDelivery(hook, Failure()));
+  ASSERT_FALSE(hook_status.ok());
+  EXPECT_EQ(hook_status.error().ToString().find("topsecret"), std::string::npos) << hook_status.error().ToString();
   Notifier n({r}, MakeHttpSender());
   n.Publish(Failure());
   ASSERT_TRUE(n.Drain(10s));
