@@ -1312,6 +1312,18 @@ ApiResponse SandboxApi::Apply(const ApiRequest& request, const ResourceType& typ
   bool force = QueryTrue(q, "force");
   bool dry_run = QueryValue(q, "dryRun") == "All";
   const Json* live = store_.Get(type.StorageKey(), ns, name);
+  // A resourceVersion in the applied object is a precondition, as on a real
+  // API server: leader election relies on it so two candidates cannot both
+  // take a lease.
+  std::string precondition = StringField(*metadata, "resourceVersion");
+  if (!precondition.empty() &&
+      (live == nullptr || precondition != StringField((*live)["metadata"], "resourceVersion"))) {
+    return StatusResponse(409, "Conflict",
+                          "Operation cannot be fulfilled on " + type.GroupResource() + " \"" + name +
+                              "\": the object has been modified; please apply your changes to the latest version "
+                              "and try again",
+                          Details(type, name));
+  }
   Json before = live != nullptr ? *live : Json();
   if (live == nullptr) {
     if (auto bad = CheckNamespace(type, ns)) return *bad;

@@ -64,6 +64,54 @@ void ReadSource(const Node& node, FieldReader& parent, std::size_t index, Source
   parent.Adopt(r);
 }
 
+void ReadNotifications(const Node& node, FieldReader& parent, NotificationsConfig* out) {
+  FieldReader n(node, parent.file(), "notifications");
+  n.RejectUnknown({"routes", "queueSize"});
+  std::int64_t queue = out->queue_size;
+  n.Int("queueSize", &queue, 1, 100000);
+  out->queue_size = static_cast<int>(queue);
+  if (const Node* routes = n.List("routes", true)) {
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < routes->items().size() && n.ok(); ++i) {
+      const Node& item = routes->items()[i];
+      NotificationRoute route;
+      FieldReader r(item, n.file(), n.ItemPath("routes", i));
+      r.RejectUnknown({"name", "kind", "url", "secretFile", "units", "minSeverity", "retries", "timeout", "caFile"});
+      r.String("name", &route.name, true);
+      r.Enum("kind", &route.kind, {"slack", "pagerduty", "statuspage", "webhook"});
+      if (r.ok() && route.kind.empty()) r.Fail(&item, "kind", "missing required field");
+      r.String("url", &route.url);
+      r.String("secretFile", &route.secret_file, true);
+      r.StringList("units", &route.units);
+      r.Enum("minSeverity", &route.min_severity, {"info", "warning", "critical"});
+      std::int64_t retries = route.retries;
+      r.Int("retries", &retries, 0, 20);
+      route.retries = static_cast<int>(retries);
+      r.Duration("timeout", &route.timeout);
+      r.String("caFile", &route.ca_file);
+      if (r.ok() && route.kind == "slack" && !route.url.empty()) {
+        r.Fail(item.Find("url"), "url", "a Slack webhook URL is a secret: put it in secretFile, not here");
+      }
+      if (r.ok() && route.kind == "pagerduty" && route.url.empty()) {
+        route.url = "https://events.pagerduty.com/v2/enqueue";
+      }
+      if (r.ok() && (route.kind == "statuspage" || route.kind == "webhook") && route.url.empty()) {
+        r.Fail(&item, "url", "missing required field for kind " + route.kind);
+      }
+      if (r.ok() && !route.url.empty() && !route.url.starts_with("https://") && !route.url.starts_with("http://")) {
+        r.Fail(item.Find("url"), "url", "must be an http:// or https:// URL");
+      }
+      if (r.ok() && route.timeout.count() <= 0) r.Fail(item.Find("timeout"), "timeout", "must be positive");
+      if (r.ok() && !names.insert(route.name).second) {
+        r.Fail(item.Find("name"), "name", "duplicate route name \"" + route.name + "\"");
+      }
+      n.Adopt(r);
+      out->routes.push_back(std::move(route));
+    }
+  }
+  parent.Adopt(n);
+}
+
 }  // namespace
 
 Result<AgentConfig> ParseAgentConfig(std::string_view text, const std::string& file) {
@@ -75,7 +123,7 @@ Result<AgentConfig> ParseAgentConfig(std::string_view text, const std::string& f
   cfg.file = file;
   FieldReader r(*doc, file, "");
   r.RejectUnknown({"apiVersion", "kind", "environment", "cluster", "stateDir", "listen", "sources", "declaration",
-                   "audit", "workers"});
+                   "audit", "workers", "notifications", "leaderElection"});
   std::string api_version, kind;
   r.String("apiVersion", &api_version, true);
   r.String("kind", &kind, true);
@@ -132,6 +180,28 @@ Result<AgentConfig> ParseAgentConfig(std::string_view text, const std::string& f
     a.String("branch", &cfg.audit.branch);
     a.String("signingKey", &cfg.audit.signing_key);
     r.Adopt(a);
+  }
+  if (const Node* notifications = r.Mapping("notifications")) ReadNotifications(*notifications, r, &cfg.notifications);
+  if (const Node* election = r.Mapping("leaderElection")) {
+    FieldReader l(*election, file, "leaderElection");
+    l.RejectUnknown({"enabled", "leaseName", "namespace"});
+    l.Bool("enabled", &cfg.leader_election.enabled);
+    l.String("leaseName", &cfg.leader_election.lease_name);
+    l.String("namespace", &cfg.leader_election.lease_namespace);
+    auto dns_label = [](const std::string& v) {
+      if (v.empty() || v.size() > 63 || v.front() == '-' || v.back() == '-') return false;
+      for (char ch : v) {
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.')) return false;
+      }
+      return true;
+    };
+    if (l.ok() && !dns_label(cfg.leader_election.lease_name)) {
+      l.Fail(election->Find("leaseName"), "leaseName", "must be a lowercase DNS name of at most 63 characters");
+    }
+    if (l.ok() && !dns_label(cfg.leader_election.lease_namespace)) {
+      l.Fail(election->Find("namespace"), "namespace", "must be a lowercase DNS label of at most 63 characters");
+    }
+    r.Adopt(l);
   }
   if (!r.ok()) return r.error();
   if (cfg.audit.branch.empty()) cfg.audit.branch = "keelson/audit/" + cfg.environment;

@@ -80,6 +80,37 @@ struct AuditConfig {
   std::string signing_key;  // the agent's OpenSSH ed25519 private key
 };
 
+// One notification destination (agent/notify). Secrets come from files so
+// they stay out of the config and the logs.
+struct NotificationRoute {
+  std::string name;
+  std::string kind;  // "slack", "pagerduty", "statuspage" or "webhook"
+  // Receiver URL: required for statuspage and webhook, defaults to PagerDuty's
+  // events endpoint for pagerduty, refused for slack (its URL is the secret).
+  std::string url;
+  // Slack: the webhook URL; pagerduty: the routing key; statuspage: the API
+  // key; webhook: the HMAC-SHA256 key. Trailing newlines are ignored.
+  std::string secret_file;
+  std::vector<std::string> units;      // empty: every unit
+  std::string min_severity = "info";   // "info", "warning" or "critical"
+  int retries = 3;                     // after the first attempt
+  std::chrono::milliseconds timeout{std::chrono::seconds(10)};
+  std::string ca_file;                 // extra CA bundle for https receivers
+};
+
+struct NotificationsConfig {
+  std::vector<NotificationRoute> routes;
+  int queue_size = 256;  // events waiting; beyond it new ones are dropped
+};
+
+// Leader election through a coordination.k8s.io/v1 Lease
+// (agent/daemon/leader_election.h): only the holder reconciles.
+struct LeaderElectionConfig {
+  bool enabled = false;
+  std::string lease_name = "keelson";
+  std::string lease_namespace = "keelson-system";
+};
+
 struct AgentConfig {
   std::string file;         // where it was read from
   std::string environment;  // this cluster's environment name, e.g. "prod"
@@ -91,6 +122,8 @@ struct AgentConfig {
   AuditConfig audit;
   // Units reconciled at once; a slow unit never blocks more than one worker.
   int workers = 4;
+  NotificationsConfig notifications;
+  LeaderElectionConfig leader_election;
 };
 
 Result<AgentConfig> ParseAgentConfig(std::string_view text, const std::string& file);

@@ -4,16 +4,20 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "agent/audit/audit_writer.h"
 #include "agent/cluster/config.h"
 #include "agent/cluster/kube_client.h"
 #include "agent/config/environment.h"
 #include "agent/daemon/policy_gate.h"
+#include "agent/daemon/leader_election.h"
+#include "agent/notify/from_config.h"  // notifications
 #include "agent/reconcile/clock.h"
 #include "agent/reconcile/drift.h"
 #include "agent/reconcile/environment_reconciler.h"
@@ -109,6 +113,12 @@ struct Agent::Impl {
   std::unique_ptr<server::HttpServer> http;
   std::unique_ptr<audit::AuditWriter> audit;
   std::optional<config::EnvironmentSpec> environment;  // last declaration read
+  // Notifications (agent/notify): queued to their own thread, never blocking.
+  std::unique_ptr<notify::Notifier> notifier;
+  std::map<std::string, std::string> signature_failure_notified;  // source -> revision
+  // Leader election (config leaderElection): only the lease holder reconciles.
+  std::unique_ptr<LeaderElector> elector;
+  void Emit(notify::EventKind kind, const std::string& unit, const std::string& revision, std::string message);
 
   std::mutex mu;
   std::condition_variable cv;
@@ -177,6 +187,17 @@ keelson::Status Agent::Impl::Init() {
   cluster_inventory = std::make_unique<reconcile::ClusterInventoryStore>(*client);
   inventory = std::make_unique<reconcile::MirroredInventoryStore>(*cluster_inventory, *file_inventory);
   states = std::make_unique<reconcile::UnitStateStore>(cfg.state_dir + "/units");
+  // Notifications.
+  Result<std::unique_ptr<notify::Notifier>> made_notifier = notify::MakeNotifier(cfg.notifications, cfg.file);
+  if (!made_notifier.ok()) return std::move(made_notifier).error();
+  notifier = std::move(made_notifier).value();
+  // Leader election.
+  if (cfg.leader_election.enabled) {
+    LeaderElectionOptions leo;
+    leo.lease_name = cfg.leader_election.lease_name;
+    leo.lease_namespace = cfg.leader_election.lease_namespace;
+    elector = std::make_unique<LeaderElector>(*client, leo);
+  }
 
   // Sources, their trust material and webhooks.
   webhooks = std::make_unique<source::WebhookReceiver>([this](const std::string& name) {
@@ -328,6 +349,19 @@ keelson::Status Agent::Impl::Init() {
   return Status::Ok();
 }
 
+void Agent::Impl::Emit(notify::EventKind kind, const std::string& unit, const std::string& revision,
+                       std::string message) {
+  if (!notifier) return;
+  notify::Event e;
+  e.kind = kind;
+  e.severity = notify::DefaultSeverity(kind);
+  e.environment = cfg.environment;
+  e.unit = unit;
+  e.revision = revision;
+  e.message = std::move(message);
+  notifier->Publish(std::move(e));
+}
+
 void Agent::Impl::SetError(std::string message) {
   spdlog::error("{}", message);
   std::lock_guard lock(status_mu);
@@ -450,6 +484,9 @@ bool Agent::Impl::RunPass(const std::string& trigger_name) {
     SourceRuntime& s = sources[name];
     TrustOutcome t = CheckTrust(s, cur);
     if (!t.passed) {
+      if (std::exchange(signature_failure_notified[name], cur.revision) != cur.revision) {  // notifications: once per revision
+        Emit(notify::EventKind::kSignatureFailed, "", cur.revision, "source " + name + ": " + t.reason);
+      }
       s.status = "blocked: " + t.reason;
       SetError("source " + name + " at " + cur.revision.substr(0, 12) + " is not trusted: " + t.reason);
       if (name == decl_name && cur.revision != last_recorded_revision) {
@@ -519,6 +556,7 @@ bool Agent::Impl::RunPass(const std::string& trigger_name) {
     rs.previous_revision = decl.last_trusted;
     rs.trigger = trigger_name;
     Record(std::move(rs));
+    Emit(notify::EventKind::kRolloutStarted, "", request.revision, "reconciling " + request.revision.substr(0, 12));
   }
   Notify("reconciling " + request.revision.substr(0, 12));
   reconcile::ReconcilerOptions ro;
@@ -577,9 +615,19 @@ bool Agent::Impl::RunPass(const std::string& trigger_name) {
     if (u.status != reconcile::UnitStatus::kUnchanged) changed = true;
     if (u.status == reconcile::UnitStatus::kApplied) {
       spdlog::info("unit {}: applied {} ({} objects)", u.unit, u.revision.substr(0, 12), u.objects.size());
+      Emit(notify::EventKind::kRolloutSucceeded, u.unit, u.revision,
+           "applied " + u.revision.substr(0, 12) + " (" + std::to_string(u.objects.size()) + " objects)");
     } else if (u.status != reconcile::UnitStatus::kUnchanged) {
       spdlog::warn("unit {}: {}{}", u.unit, reconcile::UnitStatusName(u.status),
                    u.error ? ": " + u.error->ToString() : "");
+      // Notifications: skipped revisions were already reported when they failed.
+      if (u.status != reconcile::UnitStatus::kSkipped) {
+        Emit(u.status == reconcile::UnitStatus::kDenied       ? notify::EventKind::kPolicyDenied
+             : u.status == reconcile::UnitStatus::kRolledBack ? notify::EventKind::kRollback
+                                                              : notify::EventKind::kRolloutFailed,
+             u.unit, u.revision,
+             std::string(reconcile::UnitStatusName(u.status)) + (u.error ? ": " + u.error->message : ""));
+      }
     }
   }
   // Every source that passed trust and was used is now the base of the next
@@ -726,6 +774,7 @@ void Agent::Impl::CheckDrift() {
       for (const std::string& f : state->drifted_fields) known = known || f.starts_with(o.id.ToString() + ":");
       if (!known) {
         spdlog::warn("drift in unit {}: {} ({})", unit.name, o.id.ToString(), paths.front());
+        Emit(notify::EventKind::kDrift, unit.name, "", o.id.ToString() + " drifted at " + paths.front());
         detected.objects.push_back(rec);
       }
       if (unit.drift == config::DriftMode::kCorrect) {
@@ -815,6 +864,25 @@ int Agent::Run() {
     if (!r.ok()) spdlog::warn("source {}: {}", name, r.error().ToString());
   }
   if (!a.options.once) a.poller->Start();
+  // Leader election: wait for the lease before the first pass; losing it
+  // ends the process at once so no apply happens without it.
+  if (a.elector) {
+    spdlog::info("leader election: {} waiting for lease {}/{}", a.elector->identity(),
+                 a.cfg.leader_election.lease_namespace, a.cfg.leader_election.lease_name);
+    if (!a.elector->Acquire([&a] {
+          std::lock_guard lock(a.mu);
+          return a.stop;
+        })) {
+      a.poller->Stop();
+      a.http->Stop();
+      return 0;
+    }
+    a.elector->StartRenewing([] {
+      spdlog::critical("leader election: lease lost, exiting");
+      spdlog::shutdown();
+      std::_Exit(kLostLeadershipExitCode);
+    });
+  }
   sd_notify(0, "READY=1");
   bool healthy = false;
   auto next_drift = std::chrono::steady_clock::now() + a.options.drift_interval;

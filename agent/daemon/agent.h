@@ -50,6 +50,10 @@ struct AgentOptions {
 // Run() returns this after SIGHUP brought a valid new configuration: the
 // caller creates a new Agent from it.
 inline constexpr int kReloadExitCode = 3;
+// The process exits with this (from the lease renewal thread, at once, even
+// mid-wave) when it loses the leader election lease, as client-go's
+// OnStoppedLeading does: the supervisor restarts it as a candidate.
+inline constexpr int kLostLeadershipExitCode = 4;
 
 class Agent {
  public:

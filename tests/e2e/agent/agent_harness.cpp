@@ -78,6 +78,7 @@ AgentHarness::AgentHarness(AgentHarnessOptions options) {
 }
 
 AgentHarness::~AgentHarness() {
+  named_agents_.clear();
   agent_.reset();
   sandbox_.reset();
 }
@@ -120,6 +121,30 @@ void AgentHarness::KillAgent() {
 void AgentHarness::StopAgent() {
   if (agent_) agent_->Stop();
   agent_.reset();
+}
+
+void AgentHarness::StartNamedAgent(const std::string& name, const std::string& extra_yaml) {
+  std::string config = ReadFileOrDie(config_path_);
+  std::string state = "stateDir: " + dir_.path() + "/state\n";
+  std::size_t at = config.find(state);
+  if (at != std::string::npos) config.replace(at, state.size(), "stateDir: " + dir_.path() + "/state-" + name + "\n");
+  std::string path = dir_.Write("agent-" + name + ".yaml", config + extra_yaml);
+  named_agents_[name] = std::make_unique<BackgroundProcess>(
+      std::vector<std::string>{KEELSON_BINARY, "agent", "--config", path}, dir_.path() + "/agent-" + name + ".log");
+}
+
+void AgentHarness::KillNamedAgent(const std::string& name) {
+  auto it = named_agents_.find(name);
+  if (it == named_agents_.end()) return;
+  it->second->Kill();
+  named_agents_.erase(it);
+}
+
+std::string AgentHarness::NamedAgentLog(const std::string& name) const {
+  std::error_code ec;
+  std::string path = dir_.path() + "/agent-" + name + ".log";
+  if (!std::filesystem::exists(path, ec)) return "";
+  return ReadFileOrDie(path);
 }
 
 std::string AgentHarness::AgentLog() const {

@@ -46,6 +46,13 @@ class AgentHarness {
   // The agent's HTTP port, from its log (0 until it is listening).
   int AgentPort() const;
 
+  // More agents, each with its own state dir and log (leader election):
+  // the generated config with stateDir <dir>/state-<name> and `extra_yaml`
+  // appended, stderr in <dir>/agent-<name>.log.
+  void StartNamedAgent(const std::string& name, const std::string& extra_yaml);
+  void KillNamedAgent(const std::string& name);  // SIGKILL
+  std::string NamedAgentLog(const std::string& name) const;
+
   ProcessResult Kubectl(const std::vector<std::string>& args) const;
   // The object as JSON-parsed Node, or a null node when it does not exist.
   manifest::Node Get(const std::string& kind, const std::string& ns, const std::string& name) const;
@@ -65,6 +72,7 @@ class AgentHarness {
   std::unique_ptr<BackgroundProcess> sandbox_;
   std::unique_ptr<source::testing::GitDaemon> daemon_;
   std::unique_ptr<BackgroundProcess> agent_;
+  std::map<std::string, std::unique_ptr<BackgroundProcess>> named_agents_;
   std::string kubeconfig_;
   std::string work_;
   std::string config_path_;

@@ -248,6 +248,32 @@ TEST_F(ApiTest, ServerSideApplyCreatesUpdatesAndConflicts) {
             400);
 }
 
+TEST_F(ApiTest, ServerSideApplyChecksTheResourceVersionPrecondition) {
+  const std::string url = "/apis/coordination.k8s.io/v1/namespaces/default/leases/lead?fieldManager=a";
+  auto lease = [](const std::string& rv, const std::string& holder) {
+    std::string meta = rv.empty() ? "" : ",\"resourceVersion\":\"" + rv + "\"";
+    return "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"metadata\":{\"name\":\"lead\"" + meta +
+           "},\"spec\":{\"holderIdentity\":\"" + holder + "\"}}";
+  };
+  EXPECT_EQ(Call("PATCH", url, lease("7", "a"), "application/apply-patch+yaml").status, 409);
+  ApiResponse created = Call("PATCH", url, lease("", "a"), "application/apply-patch+yaml");
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string rv = Body(created)["metadata"]["resourceVersion"];
+  ApiResponse renewed = Call("PATCH", url, lease(rv, "a-renewed"), "application/apply-patch+yaml");
+  ASSERT_EQ(renewed.status, 200) << renewed.body;
+  std::string rv2 = Body(renewed)["metadata"]["resourceVersion"];
+  ASSERT_NE(rv2, rv);
+  // Another writer with the stale version loses even with force.
+  ApiResponse stale = Call("PATCH", url.substr(0, url.find('?')) + "?fieldManager=b&force=true",
+                           lease(rv, "b"), "application/apply-patch+yaml");
+  EXPECT_EQ(stale.status, 409);
+  EXPECT_EQ(Body(stale)["reason"], "Conflict");
+  ApiResponse taken = Call("PATCH", url.substr(0, url.find('?')) + "?fieldManager=b&force=true", lease(rv2, "b"),
+                           "application/apply-patch+yaml");
+  EXPECT_EQ(taken.status, 200) << taken.body;
+  EXPECT_EQ(Body(taken)["spec"]["holderIdentity"], "b");
+}
+
 TEST_F(ApiTest, FinalizersHoldDeletionUntilRemoved) {
   ASSERT_EQ(Call("POST", "/api/v1/namespaces/default/configmaps",
                  R"({"metadata":{"name":"held","finalizers":["example.com/hold"]}})")

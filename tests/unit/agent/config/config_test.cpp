@@ -215,3 +215,75 @@ TEST(Environment, GatesFileAndFieldErrors) {
 
 }  // namespace
 }  // namespace keelson::config
+
+namespace keelson::config {
+namespace {
+
+TEST(AgentConfig, NotificationRoutes) {
+  std::string text = std::string(kConfig) + R"(notifications:
+  queueSize: 16
+  routes:
+  - name: oncall
+    kind: pagerduty
+    secretFile: /etc/keelson/pd-key
+    units: [web]
+    minSeverity: critical
+  - name: chat
+    kind: slack
+    secretFile: /etc/keelson/slack-url
+    retries: 0
+    timeout: 2s
+)";
+  Result<AgentConfig> c = ParseAgentConfig(text, "agent.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->notifications.queue_size, 16);
+  ASSERT_EQ(c->notifications.routes.size(), 2u);
+  EXPECT_EQ(c->notifications.routes[0].url, "https://events.pagerduty.com/v2/enqueue");
+  EXPECT_EQ(c->notifications.routes[0].units, std::vector<std::string>{"web"});
+  EXPECT_EQ(c->notifications.routes[0].min_severity, "critical");
+  EXPECT_EQ(c->notifications.routes[1].retries, 0);
+  EXPECT_EQ(c->notifications.routes[1].timeout, std::chrono::seconds(2));
+}
+
+TEST(AgentConfig, NotificationErrorsNameTheField) {
+  auto error_of = [](const std::string& routes) {
+    Result<AgentConfig> c = ParseAgentConfig(std::string(kConfig) + "notifications:\n  routes:\n" + routes, "a.yaml");
+    return c.ok() ? std::string("ok") : c.error().ToString();
+  };
+  EXPECT_NE(error_of("  - name: x\n    kind: email\n    secretFile: f\n").find("notifications.routes[0].kind"),
+            std::string::npos);
+  EXPECT_NE(error_of("  - name: x\n    kind: webhook\n    secretFile: f\n").find("notifications.routes[0].url"),
+            std::string::npos);
+  EXPECT_NE(error_of("  - name: x\n    kind: slack\n    url: https://hooks.slack.com/x\n    secretFile: f\n")
+                .find("secret"),
+            std::string::npos);
+  EXPECT_NE(error_of("  - name: x\n    kind: webhook\n    url: http://h/\n").find("secretFile"), std::string::npos);
+  EXPECT_NE(error_of("  - name: x\n    kind: webhook\n    url: http://h/\n    secretFile: f\n    colour: red\n")
+                .find("colour"),
+            std::string::npos);
+  std::string dup = "  - {name: x, kind: webhook, url: 'http://h/', secretFile: f}\n"
+                    "  - {name: x, kind: webhook, url: 'http://h/', secretFile: f}\n";
+  EXPECT_NE(error_of(dup).find("duplicate route name"), std::string::npos);
+}
+
+TEST(AgentConfig, LeaderElection) {
+  Result<AgentConfig> plain = ParseAgentConfig(kConfig, "a.yaml");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->leader_election.enabled);
+  Result<AgentConfig> c = ParseAgentConfig(
+      std::string(kConfig) + "leaderElection:\n  enabled: true\n  leaseName: keelson-prod\n  namespace: ops\n", "a.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_TRUE(c->leader_election.enabled);
+  EXPECT_EQ(c->leader_election.lease_name, "keelson-prod");
+  EXPECT_EQ(c->leader_election.lease_namespace, "ops");
+  Result<AgentConfig> bad =
+      ParseAgentConfig(std::string(kConfig) + "leaderElection:\n  enabled: yes please\n", "a.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().ToString().find("leaderElection.enabled"), std::string::npos) << bad.error().ToString();
+  Result<AgentConfig> upper = ParseAgentConfig(std::string(kConfig) + "leaderElection:\n  leaseName: Keelson\n", "a.yaml");
+  ASSERT_FALSE(upper.ok());
+  EXPECT_NE(upper.error().ToString().find("leaderElection.leaseName"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace keelson::config
