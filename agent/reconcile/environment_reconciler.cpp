@@ -176,6 +176,11 @@ UnitOutcome EnvironmentReconciler::ReconcileUnit(const ReconcileRequest& request
     out.objects.push_back(o.id);
     out.object_digests.push_back(ObjectDigest(o));
   }
+  // A unit already healthy at this revision is not re-checked: gates (a
+  // freeze, say) guard changes, not what already runs.
+  if (!request.force && state.applied_revision == src.revision && state.health == "Healthy") {
+    return finish(UnitStatus::kUnchanged, std::nullopt);
+  }
   if (options_.gate) {
     GateVerdict verdict = options_.gate(unit, objects);
     out.gate_messages = verdict.messages;
@@ -184,9 +189,6 @@ UnitOutcome EnvironmentReconciler::ReconcileUnit(const ReconcileRequest& request
       for (const std::string& m : verdict.messages) why += (why.empty() ? "" : "; ") + m;
       return finish(UnitStatus::kDenied, MakeError(ErrorCode::kCheckFailed, "denied by policy: " + why));
     }
-  }
-  if (!request.force && state.applied_revision == src.revision && state.health == "Healthy") {
-    return finish(UnitStatus::kUnchanged, std::nullopt);
   }
   Result<std::vector<Wave>> waves = PlanWaves(objects);
   if (!waves.ok()) return finish(UnitStatus::kRenderFailed, std::move(waves).error());

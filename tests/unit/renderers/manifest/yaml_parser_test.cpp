@@ -106,8 +106,11 @@ TEST(YamlParser, DuplicateKeysLastWinsWhenAsked) {
 
 // Found by fuzz_kustomize: yaml-cpp kept yielding empty documents forever.
 TEST(YamlParser, StreamThatDoesNotAdvanceFails) {
+  // Refused before yaml-cpp sees it (the byte after \xcf is not a UTF-8
+  // continuation), which is what kept yaml-cpp from advancing.
   Error e = ParseError("    , op\xcf add\n      path: /spec/x\n");
-  EXPECT_NE(e.message.find("invalid YAML"), std::string::npos) << e.message;
+  EXPECT_EQ(e.code, ErrorCode::kInvalidInput);
+  EXPECT_NE(e.message.find("invalid"), std::string::npos) << e.message;
 }
 
 TEST(YamlParser, RecordsNodePositions) {
