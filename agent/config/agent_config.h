@@ -1,7 +1,7 @@
 // The agent's own configuration file (`keelson agent --config FILE`): which
 // cluster, which sources, where the environment declaration lives, where the
 // audit trail goes. Every field is documented in docs/configuration.md with
-// its default; the JSON Schema is agent/config/schema/agent-config.schema.json.
+// its default. Validation is strict and per field (agent_config.cpp).
 //
 // The units themselves are not configured here: they are declared in Git
 // (environment.h), so changing them is a signed commit like any other change.
