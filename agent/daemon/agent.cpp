@@ -81,6 +81,7 @@ struct SourceRuntime {
   trust::TrustMaterial material;
   trust::TrustPolicy policy;
   std::string last_trusted;  // persisted in <state>/sources/<name>.trusted
+  std::string seen_revision;  // newest revision the poller reported
   std::string status;        // one line for /api/v1/status
 };
 
@@ -133,6 +134,7 @@ struct Agent::Impl {
   bool cluster_reachable = false;
   std::atomic<std::uint16_t> port{0};
   std::string last_recorded_revision;
+  std::map<std::string, std::string> last_unit_report;  // unit -> last warning logged
   // Policies and gates: when a denied revision may pass without a new commit.
   std::optional<std::chrono::system_clock::time_point> gate_retry;
   ChangeMemo gate_change;
@@ -208,7 +210,10 @@ keelson::Status Agent::Impl::Init() {
     auto it = sources.find(name);
     if (it != sources.end()) it->second.status = r.ok() ? "fetched " + r->revision.substr(0, 12) : r.error().ToString();
     if (!r.ok()) metrics.Add("keelson_git_fetch_errors_total", {name});
-    if (r.ok()) {
+    // Only a new revision calls for a pass; unchanged polls do not (the
+    // loop resyncs on its own while something is unhealthy).
+    if (r.ok() && it != sources.end() && it->second.seen_revision != r->revision) {
+      it->second.seen_revision = r->revision;
       pending = true;
       if (trigger == "startup" || trigger.empty()) trigger = "poll";
     }
@@ -613,6 +618,9 @@ bool Agent::Impl::RunPass(const std::string& trigger_name) {
                       static_cast<double>(total.count()) / 1000.0);
     }
     if (u.status != reconcile::UnitStatus::kUnchanged) changed = true;
+    if (u.status == reconcile::UnitStatus::kApplied || u.status == reconcile::UnitStatus::kUnchanged) {
+      last_unit_report.erase(u.unit);
+    }
     if (u.status == reconcile::UnitStatus::kApplied) {
       spdlog::info("unit {}: applied {} ({} objects)", u.unit, u.revision.substr(0, 12), u.objects.size());
       Emit(notify::EventKind::kRolloutSucceeded, u.unit, u.revision,
@@ -752,7 +760,8 @@ void Agent::Impl::CheckDrift() {
   for (const config::UnitSpec& unit : environment->units) {
     if (unit.drift == config::DriftMode::kOff) continue;
     Result<reconcile::UnitState> state = states->Load(unit.name);
-    if (!state.ok() || state->health != "Healthy") continue;
+    // A rolled-back unit runs its last healthy revision: guard that too.
+    if (!state.ok() || (state->health != "Healthy" && state->health != "RolledBack")) continue;
     Result<std::optional<manifest::ObjectList>> applied = states->LoadObjects(unit.name, "applied");
     if (!applied.ok() || !applied->has_value()) continue;
     std::vector<std::string> fields;
@@ -886,12 +895,17 @@ int Agent::Run() {
   sd_notify(0, "READY=1");
   bool healthy = false;
   auto next_drift = std::chrono::steady_clock::now() + a.options.drift_interval;
+  // While something is unhealthy (a transient API failure, a unit waiting
+  // on a dependency) the loop reconciles again on its own this often.
+  constexpr auto kResyncWhileUnhealthy = std::chrono::seconds(30);
+  std::optional<std::chrono::steady_clock::time_point> resync_at;
   std::string stop_reason = "stopped";
   while (true) {
     std::string trigger;
     {
       std::unique_lock lock(a.mu);
       auto wake = next_drift;
+      if (resync_at) wake = std::min(wake, *resync_at);
       if (a.gate_retry) {  // a denied revision may pass then (policy_gate.h)
         auto in = std::chrono::duration_cast<std::chrono::steady_clock::duration>(*a.gate_retry -
                                                                                  std::chrono::system_clock::now());
@@ -904,6 +918,10 @@ int Agent::Run() {
         a.gate_retry.reset();
         a.pending = true;
         if (a.trigger.empty()) a.trigger = "gate-retry";
+      }
+      if (resync_at && std::chrono::steady_clock::now() >= *resync_at && !a.pending) {
+        a.pending = true;
+        if (a.trigger.empty()) a.trigger = "resync";
       }
       if (a.stop) {
         stop_reason = "SIGTERM";
@@ -928,7 +946,11 @@ int Agent::Run() {
       a.trigger.clear();
     }
     sd_notify(0, "WATCHDOG=1");
-    if (!trigger.empty()) healthy = a.RunPass(trigger);
+    if (!trigger.empty()) {
+      healthy = a.RunPass(trigger);
+      resync_at.reset();
+      if (!healthy) resync_at = std::chrono::steady_clock::now() + kResyncWhileUnhealthy;
+    }
     if (a.options.once) break;
     if (std::chrono::steady_clock::now() >= next_drift) {
       a.CheckDrift();
