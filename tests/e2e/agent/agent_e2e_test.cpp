@@ -185,6 +185,54 @@ TEST(AgentEndToEnd, DiffShowsWhatTheNextReconcileWouldChange) {
   EXPECT_NE(changed.out.find("-  replicas: 4\n+  replicas: 2"), std::string::npos) << changed.out;
 }
 
+// dependsOn between units of different renderers: a chart unit waits for a
+// Kustomize unit.
+TEST(AgentEndToEnd, ChartUnitWaitsForKustomizeUnit) {
+  AgentHarness h;
+  ASSERT_TRUE(h.ok()) << h.error();
+  h.Commit({{"clusters/dev/keelson.yaml", R"(apiVersion: keelson.dev/v1alpha1
+kind: Environment
+metadata: {name: dev}
+spec:
+  units:
+  - name: ns
+    path: ns
+  - name: charted
+    path: charts/hello
+    namespace: app
+    values: [charts/values-dev.yaml]
+    dependsOn: [overlay]
+  - name: overlay
+    path: apps/web/overlays/dev
+    dependsOn: [ns]
+)"},
+            {"ns/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: app}\n"},
+            {"apps/web/base/kustomization.yaml", "namespace: app\nresources: [deployment.yaml]\n"},
+            {"apps/web/base/deployment.yaml", Deployment("web", "nginx:1.25")},
+            {"apps/web/overlays/dev/kustomization.yaml", "resources: [../../base]\nnamePrefix: dev-\n"},
+            {"charts/hello/Chart.yaml", "apiVersion: v2\nname: hello\nversion: 0.1.0\n"},
+            {"charts/hello/values.yaml", "greeting: hi\n"},
+            {"charts/values-dev.yaml", "greeting: hello from dev\n"},
+            {"charts/hello/templates/cm.yaml",
+             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-greeting\n"
+             "data:\n  greeting: {{ .Values.greeting | quote }}\n"}},
+           "kustomize and helm units");
+  h.StartAgent();
+  ASSERT_TRUE(Eventually([&] { return !h.Get("configmap", "app", "charted-greeting").IsNull(); }, 60s))
+      << h.AgentLog();
+  std::vector<std::string> log = h.SandboxRequests();
+  std::size_t overlay = IndexOf(log, "PATCH /apis/apps/v1/namespaces/app/deployments/dev-web");
+  std::size_t chart = IndexOf(log, "PATCH /api/v1/namespaces/app/configmaps/charted-greeting");
+  ASSERT_LT(overlay, log.size()) << h.AgentLog();
+  EXPECT_LT(overlay, chart);
+  // The overlay's Deployment was read back healthy before the chart started.
+  bool polled = false;
+  for (std::size_t i = overlay + 1; i < chart; ++i) polled = polled || log[i].find("/deployments/dev-web") != std::string::npos;
+  EXPECT_TRUE(polled);
+  manifest::Node cm = h.Get("configmap", "app", "charted-greeting");
+  EXPECT_EQ(cm.FindPath({"data", "greeting"})->AsString(), "hello from dev");
+}
+
 TEST(AgentEndToEnd, ConvergesAfterKill9InTheMiddleOfAWave) {
   testing::AgentHarnessOptions slow;
   slow.rollout_delay = "3s";
