@@ -175,9 +175,10 @@ Result<std::vector<std::vector<Constraint>>> ParseConstraints(std::string_view t
     for (std::size_t i = 0; i < toks.size(); ++i) {
       std::string tok = toks[i];
       if (i + 2 < toks.size() && toks[i + 1] == "-") {
-        Constraint lo, hi;
-        lo.op = ">=";
-        hi.op = "<=";
+        // Built whole rather than assigned field by field: g++ 12 -O3 warns
+        // (falsely) about assigning a short literal into a fresh string.
+        Constraint lo{std::string(">="), {}};
+        Constraint hi{std::string("<="), {}};
         if (!ParseLoose(tok, lo.ver, true) || !ParseLoose(toks[i + 2], hi.ver, true)) {
           return MakeError(ErrorCode::kInvalidInput, "improper constraint: " + std::string(text));
         }
