@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "agent/audit/trail.h"
+#include "tests/testing/git_daemon.h"
 #include "tests/testing/subprocess.h"
 #include "tests/unit/agent/audit/audit_test_support.h"
 
@@ -30,12 +31,12 @@ extern "C" const char* __asan_default_options() {  // NOLINT(bugprone-reserved-i
 namespace keelson::audit {
 namespace {
 
+using keelson::testing::GitDaemon;
 using keelson::testing::ProcessResult;
 using keelson::testing::RunProgram;
 using keelson::testing::TempDir;
 using testing_support::AgentKey;
 using testing_support::AppliedHealthy;
-using testing_support::GitDaemon;
 using testing_support::MakeAgentKey;
 using testing_support::Revision;
 using testing_support::WriteAllowedSigners;
