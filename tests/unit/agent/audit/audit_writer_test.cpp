@@ -114,7 +114,7 @@ TEST(AuditWriter, ReconcileRecordsBecomeSignedCommitsThatGitVerifies) {
 
   Result<AuditRepository> repo = AuditRepository::Open(git_dir);
   ASSERT_TRUE(repo.ok());
-  Result<AllowedSigners> signers = AllowedSigners::Load(allowed);
+  Result<trust::AllowedSigners> signers = trust::AllowedSigners::Load(allowed);
   ASSERT_TRUE(signers.ok());
   Result<TrailReport> report = VerifyTrail(*repo, "keelson/audit/prod", *signers);
   ASSERT_TRUE(report.ok());
@@ -184,7 +184,7 @@ void CrashAt(const std::string& point) {
   ASSERT_TRUE((*w)->Append(AgentStopped{"after crash"}).ok());
 
   std::string allowed = WriteAllowedSigners(dir, "agent", key);
-  Result<AllowedSigners> signers = AllowedSigners::Load(allowed);
+  Result<trust::AllowedSigners> signers = trust::AllowedSigners::Load(allowed);
   ASSERT_TRUE(signers.ok());
   Result<TrailReport> report = VerifyTrail((*w)->repository(), "keelson/audit/prod", *signers);
   ASSERT_TRUE(report.ok());
@@ -357,7 +357,7 @@ TEST(AuditWriter, HundredRecordsWrittenWhileGitDaemonIsDownArriveInOrder) {
   ASSERT_EQ(subjects.size(), 101u);
   Result<AuditRepository> remote = AuditRepository::Open(base + "/audit.git");
   ASSERT_TRUE(remote.ok());
-  Result<AllowedSigners> signers = AllowedSigners::Load(WriteAllowedSigners(dir, "agent", key));
+  Result<trust::AllowedSigners> signers = trust::AllowedSigners::Load(WriteAllowedSigners(dir, "agent", key));
   ASSERT_TRUE(signers.ok());
   Result<TrailReport> report = VerifyTrail(*remote, "keelson/audit/prod", *signers);
   ASSERT_TRUE(report.ok());
