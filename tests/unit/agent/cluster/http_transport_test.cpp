@@ -3,7 +3,11 @@
 // dropped connections and idle connections the server closed.
 #include "agent/cluster/http_transport.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstring>
