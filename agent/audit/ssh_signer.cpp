@@ -8,7 +8,8 @@
 #include <memory>
 #include <sstream>
 
-#include "agent/audit/ssh_wire.h"
+#include "agent/trust/encoding.h"
+#include "agent/trust/sshsig.h"
 
 namespace keelson::audit {
 
@@ -52,63 +53,60 @@ Result<SshSigner> SshSigner::FromPrivateKeyText(std::string_view text, const std
                               "\"; convert with `ssh-keygen -p -f FILE`)");
   }
   Wiped decoded;
-  std::optional<std::string> raw = wire::Base64Decode(text.substr(begin + kBegin.size(), end - begin - kBegin.size()));
+  std::optional<std::string> raw = trust::Base64Decode(text.substr(begin + kBegin.size(), end - begin - kBegin.size()));
   if (!raw) return KeyError(file, "OpenSSH private key: bad base64");
   decoded.bytes = std::move(*raw);
   std::string_view data = decoded.bytes;
   if (!data.starts_with(kMagic)) return KeyError(file, "OpenSSH private key: missing openssh-key-v1 header");
-  wire::Reader r(data.substr(kMagic.size()));
-  auto cipher = r.String();
-  auto kdf = r.String();
-  auto kdf_options = r.String();
-  auto count = r.U32();
-  if (!cipher || !kdf || !kdf_options || !count) return KeyError(file, "OpenSSH private key: truncated header");
-  if (*cipher != "none" || *kdf != "none") {
-    return KeyError(file, "the audit signing key is encrypted (cipher " + std::string(*cipher) +
+  trust::ByteReader r(data.substr(kMagic.size()));
+  std::string_view cipher = r.SshString();
+  std::string_view kdf = r.SshString();
+  (void)r.SshString();  // kdf options
+  std::uint32_t count = r.U32();
+  if (!r.ok()) return KeyError(file, "OpenSSH private key: truncated header");
+  if (cipher != "none" || kdf != "none") {
+    return KeyError(file, "the audit signing key is encrypted (cipher " + std::string(cipher) +
                               "); the agent needs an unencrypted key file readable only by it");
   }
-  if (*count != 1)
-    return KeyError(file, "OpenSSH private key: expected exactly one key, found " + std::to_string(*count));
-  auto public_blob = r.String();
-  auto private_section = r.String();
-  if (!public_blob || !private_section || !r.empty())
-    return KeyError(file, "OpenSSH private key: truncated key section");
+  if (count != 1)
+    return KeyError(file, "OpenSSH private key: expected exactly one key, found " + std::to_string(count));
+  std::string_view public_blob = r.SshString();
+  std::string_view private_section = r.SshString();
+  if (!r.ok() || !r.empty()) return KeyError(file, "OpenSSH private key: truncated key section");
 
-  wire::Reader pub(*public_blob);
-  auto pub_type = pub.String();
-  if (pub_type && *pub_type != "ssh-ed25519") {
-    return KeyError(file, "the audit signing key must be ssh-ed25519, not " + std::string(*pub_type));
+  trust::ByteReader pub(public_blob);
+  std::string_view pub_type = pub.SshString();
+  if (pub.ok() && pub_type != "ssh-ed25519") {
+    return KeyError(file, "the audit signing key must be ssh-ed25519, not " + std::string(pub_type));
   }
-  auto pub_key = pub.String();
-  if (!pub_type || !pub_key || !pub.empty()) return KeyError(file, "OpenSSH private key: malformed public key");
+  std::string_view pub_key = pub.SshString();
+  if (!pub.ok() || !pub.empty()) return KeyError(file, "OpenSSH private key: malformed public key");
 
-  wire::Reader priv(*private_section);
-  auto check1 = priv.U32();
-  auto check2 = priv.U32();
-  auto type = priv.String();
-  auto key_pub = priv.String();
-  auto key_priv = priv.String();
-  auto comment = priv.String();
-  if (!check1 || !check2 || !type || !key_pub || !key_priv || !comment) {
-    return KeyError(file, "OpenSSH private key: truncated private section");
-  }
-  if (*check1 != *check2)
+  trust::ByteReader priv(private_section);
+  std::uint32_t check1 = priv.U32();
+  std::uint32_t check2 = priv.U32();
+  std::string_view type = priv.SshString();
+  std::string_view key_pub = priv.SshString();
+  std::string_view key_priv = priv.SshString();
+  std::string_view comment = priv.SshString();
+  if (!priv.ok()) return KeyError(file, "OpenSSH private key: truncated private section");
+  if (check1 != check2)
     return KeyError(file, "OpenSSH private key: check bytes differ (wrong passphrase or corrupt file)");
-  if (*type != "ssh-ed25519" || key_pub->size() != 32 || key_priv->size() != 64 || *key_pub != *pub_key ||
-      key_priv->substr(32) != *key_pub) {
+  if (type != "ssh-ed25519" || key_pub.size() != 32 || key_priv.size() != 64 || key_pub != pub_key ||
+      key_priv.substr(32) != key_pub) {
     return KeyError(file, "OpenSSH private key: inconsistent ed25519 key");
   }
   // Padding is 1, 2, 3, ... up to the cipher block size (8 for "none").
-  std::string_view padding = priv.rest();
+  std::string_view padding = priv.Rest();
   if (padding.size() >= 8) return KeyError(file, "OpenSSH private key: bad padding");
   for (std::size_t i = 0; i < padding.size(); ++i) {
     if (static_cast<unsigned char>(padding[i]) != i + 1) return KeyError(file, "OpenSSH private key: bad padding");
   }
 
   SshSigner signer;
-  std::copy(key_priv->begin(), key_priv->begin() + 32, signer.seed_.begin());
-  std::copy(key_pub->begin(), key_pub->end(), signer.public_.begin());
-  signer.comment_ = std::string(*comment);
+  std::copy(key_priv.begin(), key_priv.begin() + 32, signer.seed_.begin());
+  std::copy(key_pub.begin(), key_pub.end(), signer.public_.begin());
+  signer.comment_ = std::string(comment);
 
   // The private half must really produce the stored public half.
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(
@@ -124,18 +122,20 @@ Result<SshSigner> SshSigner::FromPrivateKeyText(std::string_view text, const std
 
 std::string SshSigner::PublicKeyBlob() const {
   std::string blob;
-  wire::PutString(blob, "ssh-ed25519");
-  wire::PutString(blob, std::string_view(reinterpret_cast<const char*>(public_.data()), public_.size()));
+  trust::AppendSshString(blob, "ssh-ed25519");
+  trust::AppendSshString(blob, std::string_view(reinterpret_cast<const char*>(public_.data()), public_.size()));
   return blob;
 }
 
 std::string SshSigner::PublicKeyLine() const {
-  std::string line = "ssh-ed25519 " + wire::Base64Encode(PublicKeyBlob());
+  std::string line = "ssh-ed25519 " + trust::Base64Encode(PublicKeyBlob());
   if (!comment_.empty()) line += " " + comment_;
   return line;
 }
 
-std::string SshSigner::Fingerprint() const { return wire::Fingerprint(PublicKeyBlob()); }
+std::string SshSigner::Fingerprint() const {
+  return trust::SshPublicKey{"ssh-ed25519", PublicKeyBlob()}.Fingerprint();
+}
 
 Result<std::string> SshSigner::Sign(std::string_view message, std::string_view ns) const {
   if (ns.empty()) return MakeError(ErrorCode::kInvalidInput, "SSH signature namespace must not be empty");
@@ -144,10 +144,10 @@ Result<std::string> SshSigner::Sign(std::string_view message, std::string_view n
 
   // What is signed: MAGIC || namespace || reserved || hash algorithm || H(message).
   std::string to_sign = "SSHSIG";
-  wire::PutString(to_sign, ns);
-  wire::PutString(to_sign, "");
-  wire::PutString(to_sign, "sha512");
-  wire::PutString(to_sign, std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+  trust::AppendSshString(to_sign, ns);
+  trust::AppendSshString(to_sign, "");
+  trust::AppendSshString(to_sign, "sha512");
+  trust::AppendSshString(to_sign, std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(
       EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed_.data(), seed_.size()), EVP_PKEY_free);
@@ -162,18 +162,18 @@ Result<std::string> SshSigner::Sign(std::string_view message, std::string_view n
   }
 
   std::string signature_blob;
-  wire::PutString(signature_blob, "ssh-ed25519");
-  wire::PutString(signature_blob, std::string_view(reinterpret_cast<const char*>(sig), sig_len));
+  trust::AppendSshString(signature_blob, "ssh-ed25519");
+  trust::AppendSshString(signature_blob, std::string_view(reinterpret_cast<const char*>(sig), sig_len));
 
   std::string blob = "SSHSIG";
-  wire::PutU32(blob, 1);
-  wire::PutString(blob, PublicKeyBlob());
-  wire::PutString(blob, ns);
-  wire::PutString(blob, "");
-  wire::PutString(blob, "sha512");
-  wire::PutString(blob, signature_blob);
+  trust::AppendU32(blob, 1);
+  trust::AppendSshString(blob, PublicKeyBlob());
+  trust::AppendSshString(blob, ns);
+  trust::AppendSshString(blob, "");
+  trust::AppendSshString(blob, "sha512");
+  trust::AppendSshString(blob, signature_blob);
 
-  std::string b64 = wire::Base64Encode(blob);
+  std::string b64 = trust::Base64Encode(blob);
   std::string armored = "-----BEGIN SSH SIGNATURE-----\n";
   for (std::size_t i = 0; i < b64.size(); i += 70) armored += b64.substr(i, 70) + "\n";
   armored += "-----END SSH SIGNATURE-----\n";

@@ -1,8 +1,11 @@
 #include "agent/audit/trail.h"
 
 #include <algorithm>
+#include <ctime>
 
 #include "agent/audit/audit_writer.h"
+#include "agent/trust/policy.h"
+#include "agent/trust/sshsig.h"
 
 namespace keelson::audit {
 
@@ -11,7 +14,39 @@ namespace {
 // A branch longer than this is refused rather than walked forever.
 constexpr std::size_t kMaxRecords = 50'000'000;
 
+// Audit records are signed with SSH keys only; OpenPGP and X.509
+// signatures find no trusted signers.
+trust::TrustMaterial SshOnly(const trust::AllowedSigners& allowed) {
+  trust::TrustMaterial material;
+  material.ssh = allowed;
+  return material;
+}
+
+Result<VerifiedSignature> Verify(const RepoCommit& commit, const trust::SignatureVerifier& verifier) {
+  if (commit.signature.empty()) return MakeError(ErrorCode::kCheckFailed, "the commit is not signed");
+  trust::SignedObject object{commit.signed_payload, commit.signature,
+                             trust::DetectSignatureFormat(commit.signature)};
+  // No identity hint: the signer shown is the allowed_signers line's
+  // principals, whoever the committer claims to be.
+  trust::SignatureCheck check = verifier.Verify(object, commit.time, "");
+  if (!check.valid) return MakeError(ErrorCode::kCheckFailed, check.reason);
+  return VerifiedSignature{check.signer, check.fingerprint};
+}
+
+std::int64_t Now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
 }  // namespace
+
+Result<VerifiedSignature> VerifyCommitSignature(const RepoCommit& commit, const trust::AllowedSigners& allowed) {
+  trust::TrustMaterial material = SshOnly(allowed);
+  return Verify(commit, trust::SignatureVerifier(material, Now));
+}
+
+Result<std::string> SignatureKeyFingerprint(std::string_view armored) {
+  Result<trust::SshSignature> sig = trust::ParseSshSignature(armored);
+  if (!sig.ok()) return std::move(sig).error();
+  return sig->key.Fingerprint();
+}
 
 std::string TrailProblem::ToString() const {
   return "record seq " + std::to_string(seq) + " (commit " + commit.substr(0, 12) + "): " + message;
@@ -81,9 +116,11 @@ Result<std::vector<TrailEntry>> ReadTrail(const AuditRepository& repo, std::stri
   return entries;
 }
 
-Result<TrailReport> VerifyTrail(const AuditRepository& repo, std::string_view branch, const AllowedSigners& allowed) {
+Result<TrailReport> VerifyTrail(const AuditRepository& repo, std::string_view branch, const trust::AllowedSigners& allowed) {
   Result<std::vector<std::string>> commits = BranchCommits(repo, branch);
   if (!commits.ok()) return std::move(commits).error();
+  trust::TrustMaterial material = SshOnly(allowed);
+  trust::SignatureVerifier verifier(material, Now);
   TrailReport report;
   report.branch = std::string(branch);
   std::string previous_commit;
@@ -99,8 +136,7 @@ Result<TrailReport> VerifyTrail(const AuditRepository& repo, std::string_view br
       return fail(c->parents.size() > 1 ? "a merge commit; audit records form a single line"
                                         : "its parent is not the previous record's commit");
     }
-    if (c->signature.empty()) return fail("the commit is not signed");
-    Result<VerifiedSignature> sig = VerifySshSignature(c->signature, c->signed_payload, "git", allowed);
+    Result<VerifiedSignature> sig = Verify(*c, verifier);
     if (!sig.ok()) return fail(sig.error().message);
     Result<TrailEntry> entry = ReadEntry(repo, commit);
     if (!entry.ok()) return fail(entry.error().ToString());
@@ -124,7 +160,7 @@ Result<TrailReport> VerifyTrail(const AuditRepository& repo, std::string_view br
 }
 
 Result<std::optional<HealthEvidence>> FindHealthyRecord(const AuditRepository& repo, std::string_view environment,
-                                                        std::string_view revision, const AllowedSigners& allowed,
+                                                        std::string_view revision, const trust::AllowedSigners& allowed,
                                                         std::string_view branch) {
   std::string name = branch.empty() ? DefaultAuditBranch(environment) : std::string(branch);
   Result<TrailReport> report = VerifyTrail(repo, name, allowed);

@@ -25,7 +25,7 @@
 
 #include "agent/audit/audit_repository.h"
 #include "agent/audit/record.h"
-#include "agent/audit/signature_check.h"
+#include "agent/trust/allowed_signers.h"
 #include "renderers/manifest/result.h"
 
 namespace keelson::audit {
@@ -51,6 +51,21 @@ struct TrailReport {
   bool intact() const { return !problem.has_value(); }
 };
 
+struct VerifiedSignature {
+  std::string principals;   // the allowed_signers line that matched, as written
+  std::string fingerprint;  // "SHA256:..." of the signing key
+};
+
+// Verifies an audit commit's signature the way the agent verifies source
+// commits (agent/trust): an SSHSIG in namespace "git" over the commit
+// without its signature, by a key `allowed` permits at the commit's time.
+// kCheckFailed saying why when it is missing, malformed, bad or untrusted.
+Result<VerifiedSignature> VerifyCommitSignature(const RepoCommit& commit, const trust::AllowedSigners& allowed);
+
+// The key that made an armored SSHSIG, without checking anything else; for
+// display ("signed by SHA256:... (unverified)").
+Result<std::string> SignatureKeyFingerprint(std::string_view armored);
+
 // The commits of `branch`, root first, along first parents.
 Result<std::vector<std::string>> BranchCommits(const AuditRepository& repo, std::string_view branch);
 
@@ -63,7 +78,7 @@ Result<std::vector<TrailEntry>> ReadTrail(const AuditRepository& repo, std::stri
 
 // Checks the whole branch as described above. Fails (Error) only when the
 // branch cannot be read at all; tampering is reported in TrailReport.
-Result<TrailReport> VerifyTrail(const AuditRepository& repo, std::string_view branch, const AllowedSigners& allowed);
+Result<TrailReport> VerifyTrail(const AuditRepository& repo, std::string_view branch, const trust::AllowedSigners& allowed);
 
 struct HealthEvidence {
   std::string environment;
@@ -80,7 +95,7 @@ struct HealthEvidence {
 // reconcile.finished record with outcome "applied" and health "healthy"
 // for that revision, or nullopt when there is none.
 Result<std::optional<HealthEvidence>> FindHealthyRecord(const AuditRepository& repo, std::string_view environment,
-                                                        std::string_view revision, const AllowedSigners& allowed,
+                                                        std::string_view revision, const trust::AllowedSigners& allowed,
                                                         std::string_view branch = "");
 
 }  // namespace keelson::audit

@@ -8,7 +8,6 @@
 
 #include "agent/audit/audit_repository.h"
 #include "agent/audit/audit_writer.h"
-#include "agent/audit/signature_check.h"
 #include "agent/audit/trail.h"
 #include "agent/cli/cli.h"
 
@@ -238,9 +237,9 @@ int RunShow(const Invocation& inv, const AuditFlags& flags) {
   if (c->signature.empty()) {
     inv.out << "signature none\n";
   } else if (!flags.allowed_signers.empty()) {
-    Result<audit::AllowedSigners> allowed = audit::AllowedSigners::Load(flags.allowed_signers);
+    Result<trust::AllowedSigners> allowed = trust::AllowedSigners::Load(flags.allowed_signers);
     if (!allowed.ok()) return Fail(inv, allowed.error(), kExitUsage);
-    Result<audit::VerifiedSignature> v = audit::VerifySshSignature(c->signature, c->signed_payload, "git", *allowed);
+    Result<audit::VerifiedSignature> v = audit::VerifyCommitSignature(*c, *allowed);
     if (v.ok()) {
       inv.out << "signature good, by " << v->principals << " (" << v->fingerprint << ")\n";
     } else {
@@ -258,7 +257,7 @@ int RunShow(const Invocation& inv, const AuditFlags& flags) {
 int RunVerify(const Invocation& inv, const AuditFlags& flags) {
   if (!flags.positional.empty()) return UsageError(inv, "audit verify takes no arguments; see `keelson help audit`");
   if (flags.allowed_signers.empty()) return UsageError(inv, "audit verify needs --allowed-signers FILE");
-  Result<audit::AllowedSigners> allowed = audit::AllowedSigners::Load(flags.allowed_signers);
+  Result<trust::AllowedSigners> allowed = trust::AllowedSigners::Load(flags.allowed_signers);
   if (!allowed.ok()) return Fail(inv, allowed.error(), kExitUsage);
   Result<AuditRepository> repo = AuditRepository::Open(flags.repo);
   if (!repo.ok()) return Fail(inv, repo.error(), kExitUsage);

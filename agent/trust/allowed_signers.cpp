@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <ctime>
+#include <fstream>
 
 namespace keelson::trust {
 namespace {
@@ -131,6 +132,16 @@ std::optional<std::int64_t> ParseSshTime(std::string_view text) {
   std::time_t t = utc ? timegm(&tm) : mktime(&tm);
   if (t == static_cast<std::time_t>(-1)) return std::nullopt;
   return static_cast<std::int64_t>(t);
+}
+
+Result<AllowedSigners> AllowedSigners::Load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return MakeError(ErrorCode::kNotFound, "cannot read allowed signers file", Location{path, 0, 0, ""});
+  // One byte more than the cap, so that an oversized file is seen as such.
+  std::string text(kMaxAllowedSignersBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return Parse(text, path);
 }
 
 Result<AllowedSigners> AllowedSigners::Parse(std::string_view text, std::string_view file) {

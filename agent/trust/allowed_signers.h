@@ -39,6 +39,9 @@ class AllowedSigners {
  public:
   // `file` names the file in errors ("allowed_signers:3:14: ...").
   static Result<AllowedSigners> Parse(std::string_view text, std::string_view file);
+  // Reads the file at `path` (kNotFound when it cannot be read; files over
+  // kMaxAllowedSignersBytes are refused unread) and parses it.
+  static Result<AllowedSigners> Load(const std::string& path);
 
   const std::vector<AllowedSigner>& signers() const { return signers_; }
 

@@ -11,33 +11,54 @@
 namespace keelson::testing {
 
 BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const std::string& stderr_path) {
+  Start(argv, stderr_path, /*capture_stdout=*/true);
+}
+
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const OutputToLog& log) {
+  Start(argv, log.path, /*capture_stdout=*/false);
+}
+
+void BackgroundProcess::Start(const std::vector<std::string>& argv, const std::string& stderr_path,
+                              bool capture_stdout) {
   signal(SIGPIPE, SIG_IGN);
-  int out_pipe[2];
-  if (pipe(out_pipe) != 0) return;
+  int out_pipe[2] = {-1, -1};
+  if (capture_stdout && pipe(out_pipe) != 0) return;
+  // Built before the fork: the child only calls async-signal-safe functions.
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
   pid_t pid = fork();
   if (pid < 0) {
-    close(out_pipe[0]);
-    close(out_pipe[1]);
+    if (capture_stdout) {
+      close(out_pipe[0]);
+      close(out_pipe[1]);
+    }
     return;
   }
   if (pid == 0) {
-    dup2(out_pipe[1], 1);
-    close(out_pipe[0]);
-    close(out_pipe[1]);
+    setpgid(0, 0);  // so that its own children are stopped with it
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, 0);
+    int err = -1;
     if (!stderr_path.empty()) {
-      int err = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      err = open(stderr_path.c_str(), O_WRONLY | O_CREAT | (capture_stdout ? O_TRUNC : O_APPEND), 0600);
       if (err >= 0) dup2(err, 2);
     }
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
+    if (capture_stdout) {
+      dup2(out_pipe[1], 1);
+      close(out_pipe[0]);
+      close(out_pipe[1]);
+    } else if (err >= 0) {
+      dup2(err, 1);
+    }
     execvp(args[0], args.data());
     _exit(127);
   }
-  close(out_pipe[1]);
-  out_fd_ = out_pipe[0];
+  setpgid(pid, pid);  // also here, so that a Stop() right away reaches the group
+  if (capture_stdout) {
+    close(out_pipe[1]);
+    out_fd_ = out_pipe[0];
+  }
   pid_ = pid;
 }
 
@@ -75,29 +96,41 @@ std::string BackgroundProcess::FirstLine(std::chrono::milliseconds timeout) {
   return out_.substr(0, out_.find('\n'));
 }
 
+bool BackgroundProcess::Running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    kill(-pid_, SIGKILL);  // stragglers in its group
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
 int BackgroundProcess::Stop(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return -1;
+  kill(-pid_, SIGTERM);
   kill(pid_, SIGTERM);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   int status = 0;
   while (true) {
     pid_t r = waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) break;
+    if (r == pid_ || r < 0) break;
     if (std::chrono::steady_clock::now() >= deadline) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-      pid_ = -1;
+      Kill();
       return -1;
     }
     ReadAvailable(20);
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (out_fd_ < 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  kill(-pid_, SIGKILL);  // stragglers in its group
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 void BackgroundProcess::Kill() {
   if (pid_ <= 0) return;
+  kill(-pid_, SIGKILL);
   kill(pid_, SIGKILL);
   int status = 0;
   waitpid(pid_, &status, 0);

@@ -3,19 +3,14 @@
 #include <signal.h>
 
 #include <filesystem>
-#include <thread>
 
 #include "renderers/manifest/json.h"
+#include "tests/testing/loopback.h"
 
 namespace keelson::testing {
 
 bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return condition();
+  return WaitFor(condition, timeout, std::chrono::milliseconds(100));
 }
 
 std::string AgentHarness::Run(const std::vector<std::string>& argv, const std::string& cwd) {
@@ -55,9 +50,9 @@ AgentHarness::AgentHarness(AgentHarnessOptions options) {
   Run({"git", "config", "user.email", "alice@example.com"}, work_);
   Run({"git", "config", "gpg.format", "ssh"}, work_);
   Run({"git", "remote", "add", "origin", d + "/git/repo.git"}, work_);
-  daemon_ = std::make_unique<source::testing::GitDaemon>(d + "/git");
-  if (!daemon_->ok()) {
-    error_ = "git daemon did not start: " + daemon_->log();
+  daemon_ = std::make_unique<GitDaemon>(d + "/git");
+  if (!daemon_->Start()) {
+    error_ = "git daemon did not start";
     return;
   }
   config_path_ = dir_.Write("agent.yaml", "apiVersion: keelson.dev/v1alpha1\n"

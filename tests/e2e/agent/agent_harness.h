@@ -12,9 +12,9 @@
 
 #include "renderers/manifest/node.h"
 #include "tests/testing/background_process.h"
+#include "tests/testing/git_daemon.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
-#include "tests/unit/agent/source/servers.h"
 
 namespace keelson::testing {
 
@@ -70,7 +70,7 @@ class AgentHarness {
   bool ok_ = false;
   std::string error_;
   std::unique_ptr<BackgroundProcess> sandbox_;
-  std::unique_ptr<source::testing::GitDaemon> daemon_;
+  std::unique_ptr<GitDaemon> daemon_;
   std::unique_ptr<BackgroundProcess> agent_;
   std::map<std::string, std::unique_ptr<BackgroundProcess>> named_agents_;
   std::string kubeconfig_;

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "agent/audit/trail.h"
+#include "tests/testing/git_daemon.h"
 #include "tests/testing/subprocess.h"
 #include "tests/unit/agent/audit/audit_test_support.h"
 
@@ -30,12 +31,12 @@ extern "C" const char* __asan_default_options() {  // NOLINT(bugprone-reserved-i
 namespace keelson::audit {
 namespace {
 
+using keelson::testing::GitDaemon;
 using keelson::testing::ProcessResult;
 using keelson::testing::RunProgram;
 using keelson::testing::TempDir;
 using testing_support::AgentKey;
 using testing_support::AppliedHealthy;
-using testing_support::GitDaemon;
 using testing_support::MakeAgentKey;
 using testing_support::Revision;
 using testing_support::WriteAllowedSigners;
@@ -113,7 +114,7 @@ TEST(AuditWriter, ReconcileRecordsBecomeSignedCommitsThatGitVerifies) {
 
   Result<AuditRepository> repo = AuditRepository::Open(git_dir);
   ASSERT_TRUE(repo.ok());
-  Result<AllowedSigners> signers = AllowedSigners::Load(allowed);
+  Result<trust::AllowedSigners> signers = trust::AllowedSigners::Load(allowed);
   ASSERT_TRUE(signers.ok());
   Result<TrailReport> report = VerifyTrail(*repo, "keelson/audit/prod", *signers);
   ASSERT_TRUE(report.ok());
@@ -183,7 +184,7 @@ void CrashAt(const std::string& point) {
   ASSERT_TRUE((*w)->Append(AgentStopped{"after crash"}).ok());
 
   std::string allowed = WriteAllowedSigners(dir, "agent", key);
-  Result<AllowedSigners> signers = AllowedSigners::Load(allowed);
+  Result<trust::AllowedSigners> signers = trust::AllowedSigners::Load(allowed);
   ASSERT_TRUE(signers.ok());
   Result<TrailReport> report = VerifyTrail((*w)->repository(), "keelson/audit/prod", *signers);
   ASSERT_TRUE(report.ok());
@@ -356,7 +357,7 @@ TEST(AuditWriter, HundredRecordsWrittenWhileGitDaemonIsDownArriveInOrder) {
   ASSERT_EQ(subjects.size(), 101u);
   Result<AuditRepository> remote = AuditRepository::Open(base + "/audit.git");
   ASSERT_TRUE(remote.ok());
-  Result<AllowedSigners> signers = AllowedSigners::Load(WriteAllowedSigners(dir, "agent", key));
+  Result<trust::AllowedSigners> signers = trust::AllowedSigners::Load(WriteAllowedSigners(dir, "agent", key));
   ASSERT_TRUE(signers.ok());
   Result<TrailReport> report = VerifyTrail(*remote, "keelson/audit/prod", *signers);
   ASSERT_TRUE(report.ok());

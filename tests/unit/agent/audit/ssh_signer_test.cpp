@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+
 #include "agent/audit/audit_repository.h"
-#include "agent/audit/signature_check.h"
+#include "agent/audit/trail.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 
@@ -60,46 +62,72 @@ TEST(SshSigner, SshKeygenVerifiesOurSignature) {
   EXPECT_NE(tampered.exit_code, 0);
 }
 
+// The audit reader's check (agent/trust underneath) on signatures that
+// ssh-keygen made, as if they were on audit commits.
+RepoCommit SignedBy(const TempDir& dir, const std::string& key, const std::string& message, const std::string& ns) {
+  std::string msg_path = dir.Write("msg-" + ns, message);
+  ProcessResult r = RunProgram({"ssh-keygen", "-Y", "sign", "-f", key, "-n", ns, msg_path});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  RepoCommit commit;
+  commit.signed_payload = message;
+  commit.signature = ReadFileOrDie(msg_path + ".sig");
+  commit.time = static_cast<std::int64_t>(std::time(nullptr));
+  return commit;
+}
+
 TEST(SignatureCheck, VerifiesSignaturesMadeBySshKeygen) {
   TempDir dir;
   std::string key = MakeKey(dir, "agent");
   std::string other = MakeKey(dir, "other");
-  std::string message = "hello\n";
-  std::string msg_path = dir.Write("msg", message);
-  ProcessResult r = RunProgram({"ssh-keygen", "-Y", "sign", "-f", key, "-n", "git", msg_path});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::string sig = ReadFileOrDie(msg_path + ".sig");
+  RepoCommit commit = SignedBy(dir, key, "hello\n", "git");
 
-  Result<AllowedSigners> allowed = AllowedSigners::Parse(
+  Result<trust::AllowedSigners> allowed = trust::AllowedSigners::Parse(
       "# agents\n\n\"agent@keelson\" namespaces=\"git,file\" " + Trim(ReadFileOrDie(key + ".pub")) + "\n", "allowed");
   ASSERT_TRUE(allowed.ok()) << allowed.error().ToString();
-  Result<VerifiedSignature> v = VerifySshSignature(sig, message, "git", *allowed);
+  Result<VerifiedSignature> v = VerifyCommitSignature(commit, *allowed);
   ASSERT_TRUE(v.ok()) << v.error().ToString();
   EXPECT_EQ(v->principals, "agent@keelson");
+  EXPECT_EQ(v->fingerprint.rfind("SHA256:", 0), 0u) << v->fingerprint;
+  EXPECT_EQ(*SignatureKeyFingerprint(commit.signature), v->fingerprint);
 
-  EXPECT_FALSE(VerifySshSignature(sig, "hello!\n", "git", *allowed).ok());
-  EXPECT_FALSE(VerifySshSignature(sig, message, "file", *allowed).ok());  // signed for "git"
+  RepoCommit tampered = commit;
+  tampered.signed_payload = "hello!\n";
+  EXPECT_FALSE(VerifyCommitSignature(tampered, *allowed).ok());
+  EXPECT_FALSE(VerifyCommitSignature(SignedBy(dir, key, "hello\n", "file"), *allowed).ok());  // not "git"
+  RepoCommit unsigned_commit = commit;
+  unsigned_commit.signature.clear();
+  EXPECT_FALSE(VerifyCommitSignature(unsigned_commit, *allowed).ok());
 
-  Result<AllowedSigners> only_other =
-      AllowedSigners::Parse("other@keelson " + Trim(ReadFileOrDie(other + ".pub")) + "\n", "allowed");
+  Result<trust::AllowedSigners> only_other =
+      trust::AllowedSigners::Parse("other@keelson " + Trim(ReadFileOrDie(other + ".pub")) + "\n", "allowed");
   ASSERT_TRUE(only_other.ok());
-  Result<VerifiedSignature> untrusted = VerifySshSignature(sig, message, "git", *only_other);
+  Result<VerifiedSignature> untrusted = VerifyCommitSignature(commit, *only_other);
   ASSERT_FALSE(untrusted.ok());
+  EXPECT_EQ(untrusted.error().code, ErrorCode::kCheckFailed);
   EXPECT_NE(untrusted.error().message.find("not in the allowed signers"), std::string::npos);
 
-  Result<AllowedSigners> wrong_ns =
-      AllowedSigners::Parse("agent@keelson namespaces=\"file\" " + Trim(ReadFileOrDie(key + ".pub")) + "\n", "allowed");
+  Result<trust::AllowedSigners> wrong_ns = trust::AllowedSigners::Parse(
+      "agent@keelson namespaces=\"file\" " + Trim(ReadFileOrDie(key + ".pub")) + "\n", "allowed");
   ASSERT_TRUE(wrong_ns.ok());
-  EXPECT_FALSE(VerifySshSignature(sig, message, "git", *wrong_ns).ok());
+  EXPECT_FALSE(VerifyCommitSignature(commit, *wrong_ns).ok());
+
+  // A key whose allowed_signers line expired before the commit was made.
+  Result<trust::AllowedSigners> expired = trust::AllowedSigners::Parse(
+      "agent@keelson valid-before=\"20200101Z\" " + Trim(ReadFileOrDie(key + ".pub")) + "\n", "allowed");
+  ASSERT_TRUE(expired.ok()) << expired.error().ToString();
+  Result<VerifiedSignature> late = VerifyCommitSignature(commit, *expired);
+  ASSERT_FALSE(late.ok());
+  EXPECT_NE(late.error().message.find("expired"), std::string::npos) << late.error().message;
 }
 
 TEST(SignatureCheck, AllowedSignersErrorsNameTheLine) {
-  Result<AllowedSigners> bad = AllowedSigners::Parse("# c\na@b ssh-ed25519 !!!\n", "signers");
+  Result<trust::AllowedSigners> bad = trust::AllowedSigners::Parse("# c\na@b ssh-ed25519 !!!\n", "signers");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().where.line, 2);
-  Result<AllowedSigners> option = AllowedSigners::Parse("a@b valid-after=\"20200101\" ssh-ed25519 AAAA\n", "signers");
-  ASSERT_FALSE(option.ok());
-  EXPECT_NE(option.error().message.find("valid-after"), std::string::npos);
+  TempDir dir;
+  Result<trust::AllowedSigners> missing = trust::AllowedSigners::Load(dir.path() + "/none");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 }
 
 TEST(SshSigner, RefusesEncryptedOtherTypesAndGarbage) {
@@ -166,9 +194,9 @@ TEST(SshSigner, GitVerifyCommitAcceptsSignedCommits) {
   Result<RepoCommit> read = repo->ReadCommit(*second);
   ASSERT_TRUE(read.ok());
   EXPECT_EQ(read->parents, std::vector<std::string>{*first});
-  Result<AllowedSigners> signers = AllowedSigners::Load(allowed);
+  Result<trust::AllowedSigners> signers = trust::AllowedSigners::Load(allowed);
   ASSERT_TRUE(signers.ok());
-  EXPECT_TRUE(VerifySshSignature(read->signature, read->signed_payload, "git", *signers).ok());
+  EXPECT_TRUE(VerifyCommitSignature(*read, *signers).ok());
   Result<std::vector<TreeChange>> changes = repo->ChangesFromFirstParent(*second);
   ASSERT_TRUE(changes.ok());
   ASSERT_EQ(changes->size(), 1u);

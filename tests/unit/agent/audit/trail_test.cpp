@@ -55,7 +55,7 @@ class TrailTest : public ::testing::Test {
     Result<AuditRepository> repo = AuditRepository::Open(dir_.path() + "/audit.git");
     ASSERT_TRUE(repo.ok());
     repo_.emplace(std::move(*repo));
-    Result<AllowedSigners> allowed = AllowedSigners::Load(WriteAllowedSigners(dir_, "keelson-prod", agent_));
+    Result<trust::AllowedSigners> allowed = trust::AllowedSigners::Load(WriteAllowedSigners(dir_, "keelson-prod", agent_));
     ASSERT_TRUE(allowed.ok());
     allowed_.emplace(std::move(*allowed));
     Result<std::vector<TrailEntry>> entries = ReadTrail(*repo_, kBranch);
@@ -99,7 +99,7 @@ class TrailTest : public ::testing::Test {
   TempDir dir_;
   AgentKey agent_, intruder_;
   std::optional<AuditRepository> repo_;
-  std::optional<AllowedSigners> allowed_;
+  std::optional<trust::AllowedSigners> allowed_;
   std::vector<Record> records_;
 };
 

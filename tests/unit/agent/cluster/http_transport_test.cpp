@@ -3,16 +3,21 @@
 // dropped connections and idle connections the server closed.
 #include "agent/cluster/http_transport.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstring>
 #include <set>
 #include <thread>
 
+#include "tests/testing/background_process.h"
+#include "tests/testing/loopback.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
-#include "tests/unit/agent/cluster/background_process.h"
 
 namespace keelson::cluster {
 namespace {
@@ -73,7 +78,8 @@ class NginxPeer : public ::testing::Test {
                        "    ssl_verify_client on; ssl_client_certificate " + d + "/ca.crt; }\n"
                        "  server { listen 127.0.0.1:" + std::to_string(plain_port_) + "; root " + d + "/www; }\n}\n";
     dir_->Write("nginx.conf", conf);
-    nginx_ = new testing::BackgroundProcess({"nginx", "-c", d + "/nginx.conf", "-p", d}, d + "/nginx.out");
+    nginx_ = new testing::BackgroundProcess({"nginx", "-c", d + "/nginx.conf", "-p", d},
+                                            testing::OutputToLog{d + "/nginx.out"});
     for (int port : {tls_port_, mtls_port_, plain_port_}) {
       if (!testing::WaitForPort(port, 10s)) return;
     }

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <functional>
 #include <thread>
 
 #include "agent/cluster/health.h"
@@ -12,9 +13,10 @@
 #include "agent/cluster/kube_client.h"
 #include "renderers/manifest/json.h"
 #include "renderers/manifest/yaml.h"
+#include "tests/testing/background_process.h"
+#include "tests/testing/loopback.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
-#include "tests/unit/agent/cluster/background_process.h"
 
 namespace keelson::cluster {
 namespace {
@@ -35,14 +37,8 @@ std::string NameOf(const Node& object) {
 }
 
 // Polls `condition` until it holds or the deadline passes.
-template <typename Condition>
-bool Eventually(Condition condition, std::chrono::milliseconds limit = 20s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
+bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 20s) {
+  return keelson::testing::WaitFor(condition, limit, 50ms);
 }
 
 // The sandbox serves HTTPS with a self-signed certificate for 127.0.0.1 and
@@ -64,7 +60,7 @@ class Sandbox : public ::testing::Test {
                                      kubeconfig_, "--tls-cert", dir_.path() + "/tls.crt", "--tls-key",
                                      dir_.path() + "/tls.key"};
     for (const std::string& extra : ExtraArgs()) argv.push_back(extra);
-    process_ = std::make_unique<testing::BackgroundProcess>(argv, dir_.path() + "/sandbox.log");
+    process_ = std::make_unique<testing::BackgroundProcess>(argv, testing::OutputToLog{dir_.path() + "/sandbox.log"});
     struct stat st;
     bool up = Eventually([&] { return stat(kubeconfig_.c_str(), &st) == 0 && testing::WaitForPort(port_, 100ms); }, 15s);
     ASSERT_TRUE(up) << "sandbox did not start: " << keelson::testing::ReadFileOrDie(dir_.path() + "/sandbox.log");

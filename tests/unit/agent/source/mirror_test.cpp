@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "tests/testing/git_daemon.h"
+#include "tests/testing/loopback.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/unit/agent/source/fake_clock.h"
 #include "tests/unit/agent/source/git_fixture.h"
@@ -160,7 +162,7 @@ TEST_F(MirrorTest, TracksAnAnnotatedTagAndTheHighestTagInASemverRange) {
 TEST_F(MirrorTest, AnUnreachableRemoteLeavesTheMirrorUntouchedAfterRetriesWithBackoff) {
   Mirror good(Spec("file://" + upstream_), state_, clock_);
   ASSERT_TRUE(good.Sync().ok());
-  SourceSpec down = Spec("git://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort()) + "/app.git");
+  SourceSpec down = Spec("git://127.0.0.1:" + std::to_string(keelson::testing::FreeLoopbackPort()) + "/app.git");
   down.max_attempts = 4;
   down.initial_backoff = std::chrono::seconds(1);
   down.max_backoff = std::chrono::seconds(3);
@@ -223,7 +225,7 @@ TEST_F(MirrorTest, AStopSignalEndsAFetchThatGetsNoAnswer) {
   Mirror mirror(spec, state_, clock_);
   StopSignal stop;
   std::thread stopper([&] {
-    testing::WaitFor([&] { return silent.connections() > 0; }, std::chrono::seconds(10));
+    keelson::testing::WaitFor([&] { return silent.connections() > 0; }, std::chrono::seconds(10));
     stop.Stop();
   });
   auto start = std::chrono::steady_clock::now();
@@ -235,11 +237,11 @@ TEST_F(MirrorTest, AStopSignalEndsAFetchThatGetsNoAnswer) {
 }
 
 TEST_F(MirrorTest, FetchesOverTheGitProtocolFromGitDaemon) {
-  testing::GitDaemon daemon(dir_.path() + "/repos");
-  ASSERT_TRUE(daemon.ok()) << daemon.log();
+  keelson::testing::GitDaemon daemon(dir_.path() + "/repos");
+  ASSERT_TRUE(daemon.Start());
   Mirror mirror(Spec(daemon.Url("app.git")), state_, clock_);
   Result<SyncResult> synced = mirror.Sync();
-  ASSERT_TRUE(synced.ok()) << synced.error().ToString() << daemon.log();
+  ASSERT_TRUE(synced.ok()) << synced.error().ToString();
   EXPECT_EQ(synced->revision, first_);
   std::string second = Push("d.txt", "daemon\n");
   synced = mirror.Sync();
@@ -249,7 +251,7 @@ TEST_F(MirrorTest, FetchesOverTheGitProtocolFromGitDaemon) {
 }
 
 TEST_F(MirrorTest, AStopSignalEndsTheBackoffWait) {
-  SourceSpec down = Spec("git://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort()) + "/app.git");
+  SourceSpec down = Spec("git://127.0.0.1:" + std::to_string(keelson::testing::FreeLoopbackPort()) + "/app.git");
   down.max_attempts = 5;
   down.initial_backoff = std::chrono::hours(1);
   StopSignal stop;

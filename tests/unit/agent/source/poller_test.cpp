@@ -4,10 +4,10 @@
 
 #include <filesystem>
 
+#include "tests/testing/loopback.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/unit/agent/source/fake_clock.h"
 #include "tests/unit/agent/source/git_fixture.h"
-#include "tests/unit/agent/source/servers.h"
 
 namespace keelson::source {
 namespace {
@@ -65,20 +65,20 @@ TEST_F(PollerTest, SyncsAtStartThenEveryIntervalAndAtOnceWhenTriggered) {
   Poller poller(Record(), clock, 42);
   ASSERT_TRUE(poller.Add(MakeMirror("app", clock), 60s, 0.0).ok());
   poller.Start();
-  ASSERT_TRUE(testing::WaitFor([&] { return poller.stats("app").syncs == 1; }, 10s));
+  ASSERT_TRUE(keelson::testing::WaitFor([&] { return poller.stats("app").syncs == 1; }, 10s));
   EXPECT_EQ(LastRevision(), first_);
 
   std::string second = Push("2\n");
   clock.Advance(59s);
   EXPECT_EQ(poller.stats("app").syncs, 1u);
   clock.Advance(1s);
-  ASSERT_TRUE(testing::WaitFor([&] { return poller.stats("app").syncs == 2; }, 10s));
+  ASSERT_TRUE(keelson::testing::WaitFor([&] { return poller.stats("app").syncs == 2; }, 10s));
   EXPECT_EQ(LastRevision(), second);
 
   std::string third = Push("3\n");
   EXPECT_TRUE(poller.Trigger("app"));
   EXPECT_FALSE(poller.Trigger("nope"));
-  ASSERT_TRUE(testing::WaitFor([&] { return LastRevision() == third; }, 10s));
+  ASSERT_TRUE(keelson::testing::WaitFor([&] { return LastRevision() == third; }, 10s));
   EXPECT_EQ(poller.stats("app").syncs, 3u);
   EXPECT_EQ(poller.stats("app").triggers, 1u);
   EXPECT_EQ(poller.stats("app").failures, 0u);
@@ -88,7 +88,7 @@ TEST_F(PollerTest, StopsPromptlyWhileWaitingOnALongInterval) {
   Poller poller(Record());  // the real clock
   ASSERT_TRUE(poller.Add(MakeMirror("app", SteadyClock::Instance()), std::chrono::hours(1)).ok());
   poller.Start();
-  ASSERT_TRUE(testing::WaitFor([&] { return poller.stats("app").syncs == 1; }, 10s));
+  ASSERT_TRUE(keelson::testing::WaitFor([&] { return poller.stats("app").syncs == 1; }, 10s));
   auto start = std::chrono::steady_clock::now();
   poller.Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);

@@ -15,10 +15,16 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/testing/loopback.h"
 #include "tests/testing/subprocess.h"
 
 namespace keelson::source::testing {
 namespace {
+
+using keelson::testing::FreeLoopbackPort;
+using keelson::testing::OutputToLog;
+using keelson::testing::WaitFor;
+using keelson::testing::WaitForPort;
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -34,108 +40,6 @@ bool Run(const std::vector<std::string>& argv, std::string* why) {
 }
 
 }  // namespace
-
-BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const std::string& log_path) {
-  pid_ = fork();
-  if (pid_ == 0) {
-    int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    int null = open("/dev/null", O_RDONLY);
-    if (log >= 0) {
-      dup2(log, 1);
-      dup2(log, 2);
-    }
-    if (null >= 0) dup2(null, 0);
-    setpgid(0, 0);  // so that its children are stopped with it
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-}
-
-BackgroundProcess::~BackgroundProcess() {
-  if (pid_ <= 0) return;
-  kill(-pid_, SIGTERM);
-  kill(pid_, SIGTERM);
-  for (int i = 0; i < 200; ++i) {
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-      kill(-pid_, SIGKILL);  // stragglers in its group
-      return;
-    }
-    usleep(10000);
-  }
-  kill(-pid_, SIGKILL);
-  kill(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
-}
-
-bool BackgroundProcess::running() {
-  if (pid_ <= 0) return false;
-  int status = 0;
-  if (waitpid(pid_, &status, WNOHANG) == pid_) {
-    pid_ = -1;
-    return false;
-  }
-  return true;
-}
-
-int FreeLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    return 0;
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    usleep(5000);
-  }
-  return condition();
-}
-
-bool WaitForPort(int port, std::chrono::milliseconds timeout) {
-  return WaitFor(
-      [port] {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        addr.sin_port = htons(static_cast<uint16_t>(port));
-        bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-        close(fd);
-        return ok;
-      },
-      timeout);
-}
-
-GitDaemon::GitDaemon(const std::string& base) {
-  for (int attempt = 0; attempt < 3 && !ok_; ++attempt) {
-    port_ = FreeLoopbackPort();
-    process_ = std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{"git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
-                                 "--port=" + std::to_string(port_), "--base-path=" + base, base},
-        dir_.path() + "/daemon.log");
-    ok_ = WaitForPort(port_, std::chrono::seconds(10)) && process_->running();
-  }
-}
-
-std::string GitDaemon::Url(const std::string& repo) const {
-  return "git://127.0.0.1:" + std::to_string(port_) + "/" + repo;
-}
-
-std::string GitDaemon::log() const { return ReadAll(dir_.path() + "/daemon.log"); }
 
 GarbageServer::GarbageServer(std::string reply, bool hold_open) : reply_(std::move(reply)), hold_open_(hold_open) {
   listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
@@ -209,9 +113,9 @@ HttpsGitServer::HttpsGitServer(const std::string& base) {
   }
   dir_.Write("htpasswd", "keelson:{PLAIN}s3cret\n");
   std::filesystem::create_directories(d + "/tmp");
-  fcgiwrap_ = std::make_unique<BackgroundProcess>(
+  fcgiwrap_ = std::make_unique<keelson::testing::BackgroundProcess>(
       std::vector<std::string>{"/usr/sbin/fcgiwrap", "-c", "2", "-s", "unix:" + d + "/fcgi.sock"},
-      d + "/fcgiwrap.log");
+      OutputToLog{d + "/fcgiwrap.log"});
   if (!WaitFor([&] { return std::filesystem::exists(d + "/fcgi.sock"); }, std::chrono::seconds(10))) {
     why_not_ = "fcgiwrap did not start: " + ReadAll(d + "/fcgiwrap.log");
     return;
@@ -232,10 +136,10 @@ HttpsGitServer::HttpsGitServer(const std::string& base) {
         base + ";\n      fastcgi_param GIT_HTTP_EXPORT_ALL \"\";\n      fastcgi_param PATH_INFO $uri;\n      "
                "fastcgi_param REMOTE_USER $remote_user;\n    }\n  }\n}\n";
     dir_.Write("nginx.conf", conf);
-    nginx_ = std::make_unique<BackgroundProcess>(
+    nginx_ = std::make_unique<keelson::testing::BackgroundProcess>(
         std::vector<std::string>{"/usr/sbin/nginx", "-c", d + "/nginx.conf", "-p", d, "-e", d + "/error.log"},
-        d + "/nginx.out");
-    ok_ = WaitForPort(port_, std::chrono::seconds(10)) && nginx_->running();
+        OutputToLog{d + "/nginx.out"});
+    ok_ = WaitForPort(port_, std::chrono::seconds(10)) && nginx_->Running();
   }
   if (!ok_) why_not_ = "nginx did not start: " + log();
 }
@@ -293,9 +197,9 @@ SshGitServer::SshGitServer() {
                                   "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
                                   "PermitRootLogin prohibit-password\nAllowUsers " +
                                   user_ + "\nLogLevel VERBOSE\n");
-    sshd_ = std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{"/usr/sbin/sshd", "-D", "-e", "-f", d + "/sshd_config"}, d + "/sshd.log");
-    ok_ = WaitForPort(port_, std::chrono::seconds(10)) && sshd_->running();
+    sshd_ = std::make_unique<keelson::testing::BackgroundProcess>(
+        std::vector<std::string>{"/usr/sbin/sshd", "-D", "-e", "-f", d + "/sshd_config"}, OutputToLog{d + "/sshd.log"});
+    ok_ = WaitForPort(port_, std::chrono::seconds(10)) && sshd_->Running();
   }
   if (!ok_) why_not_ = "sshd did not start: " + log();
 }

@@ -1,57 +1,18 @@
 // Real Git servers for transport tests, each on a loopback port in a
-// temporary directory, stopped (and waited for) on destruction.
+// temporary directory, stopped (and waited for) on destruction. The git
+// daemon is tests/testing/git_daemon.h.
 #pragma once
 
-#include <sys/types.h>
-
 #include <atomic>
-#include <chrono>
-#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "tests/testing/background_process.h"
 #include "tests/testing/temp_dir.h"
 
 namespace keelson::source::testing {
-
-// A program running in the background with its output in `log_path`.
-class BackgroundProcess {
- public:
-  BackgroundProcess(const std::vector<std::string>& argv, const std::string& log_path);
-  ~BackgroundProcess();
-  BackgroundProcess(const BackgroundProcess&) = delete;
-  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
-  bool running();
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-};
-
-// A port that was free a moment ago (bound to port 0, then released).
-int FreeLoopbackPort();
-// Polls until something accepts TCP connections on 127.0.0.1:port.
-bool WaitForPort(int port, std::chrono::milliseconds timeout);
-// Polls `condition` every few milliseconds until it holds or time runs out.
-bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
-
-// git daemon serving every repository under `base` at git://127.0.0.1:port/.
-class GitDaemon {
- public:
-  explicit GitDaemon(const std::string& base);
-  bool ok() const { return ok_; }
-  int port() const { return port_; }
-  std::string Url(const std::string& repo) const;
-  std::string log() const;
-
- private:
-  keelson::testing::TempDir dir_;
-  int port_ = 0;
-  std::unique_ptr<BackgroundProcess> process_;
-  bool ok_ = false;
-};
 
 // A TCP server that answers every connection with `reply` and closes it,
 // or (hold_open) accepts connections and never says anything.
@@ -90,7 +51,7 @@ class HttpsGitServer {
   keelson::testing::TempDir dir_;
   int port_ = 0;
   std::string ca_file_, other_ca_file_;
-  std::unique_ptr<BackgroundProcess> fcgiwrap_, nginx_;
+  std::unique_ptr<keelson::testing::BackgroundProcess> fcgiwrap_, nginx_;
   bool ok_ = false;
   std::string why_not_;
 };
@@ -114,7 +75,7 @@ class SshGitServer {
   keelson::testing::TempDir dir_;
   int port_ = 0;
   std::string user_, private_key_, known_hosts_, wrong_known_hosts_;
-  std::unique_ptr<BackgroundProcess> sshd_;
+  std::unique_ptr<keelson::testing::BackgroundProcess> sshd_;
   bool ok_ = false;
   std::string why_not_;
 };

@@ -5,10 +5,10 @@
 #include <filesystem>
 
 #include "agent/source/poller.h"
+#include "tests/testing/loopback.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/unit/agent/server/raw_http.h"
 #include "tests/unit/agent/source/git_fixture.h"
-#include "tests/unit/agent/source/servers.h"
 
 namespace keelson::source {
 namespace {
@@ -148,7 +148,7 @@ TEST(WebhookEndToEnd, APushBecomesVisibleInUnderASecond) {
     std::lock_guard<std::mutex> lock(mu);
     return seen;
   };
-  ASSERT_TRUE(testing::WaitFor([&] { return !seen_now().empty(); }, 10s));
+  ASSERT_TRUE(keelson::testing::WaitFor([&] { return !seen_now().empty(); }, 10s));
 
   std::string pushed = testing::CommitFile(work, "a.txt", "2\n", "second");
   testing::Git(work, {"push", "-q", upstream, "main"});
@@ -167,7 +167,7 @@ TEST(WebhookEndToEnd, APushBecomesVisibleInUnderASecond) {
                                          "X-GitHub-Event: push\r\nX-Hub-Signature-256: sha256=" +
                                              HmacSha256Hex(kSecret, kBody) + "\r\n"));
   EXPECT_EQ(reply.status(), 202) << reply.bytes;
-  ASSERT_TRUE(testing::WaitFor([&] { return seen_now() == pushed; }, 10s));
+  ASSERT_TRUE(keelson::testing::WaitFor([&] { return seen_now() == pushed; }, 10s));
   auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_LT(elapsed, 1s);
   std::cout << "push visible through webhook after "
