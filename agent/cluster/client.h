@@ -87,9 +87,9 @@ struct WatchOptions {
   // for longer than ClientOptions::watch_idle_timeout counts as broken and
   // is reconnected; without them only a silence beyond this timeout does.
   int timeout_seconds = 300;
-  // Checked between events and reconnections; set it to stop the watch
-  // from another thread (the current request ends at its next chunk or
-  // idle timeout).
+  // Set it to stop the watch from another thread: the current request is
+  // abandoned within a fraction of a second (the real client cancels the
+  // stream's read) and Watch returns Ok.
   const std::atomic<bool>* stop = nullptr;
   // Consecutive failed reconnections before Watch gives up.
   int max_consecutive_failures = 10;

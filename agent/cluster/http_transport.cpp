@@ -116,6 +116,31 @@ beast::error_code RunUntilDone(asio::io_context& ioc, Start&& start) {
   return result;
 }
 
+// RunUntilDone for streamed reads: runs the operation in slices and, once
+// `cancel` is set, cancels the socket's pending operations so the read ends
+// with operation_aborted instead of waiting for the next chunk.
+template <typename Start, typename Abort>
+beast::error_code RunUntilDoneOrCancelled(asio::io_context& ioc, const std::atomic<bool>* cancel, Abort&& abort,
+                                          Start&& start) {
+  if (cancel == nullptr) return RunUntilDone(ioc, std::forward<Start>(start));
+  beast::error_code result;
+  bool done = false;
+  bool aborted = false;
+  start([&result, &done](beast::error_code ec, auto&&...) {
+    result = ec;
+    done = true;
+  });
+  while (!done) {
+    if (ioc.stopped()) ioc.restart();
+    ioc.run_one_for(std::chrono::milliseconds(100));
+    if (!done && !aborted && cancel->load()) {
+      abort();
+      aborted = true;
+    }
+  }
+  return aborted ? beast::error_code(asio::error::operation_aborted) : result;
+}
+
 class BeastTransport final : public HttpTransport {
  public:
   BeastTransport(ConnectionConfig config, ServerUrl url, std::unique_ptr<asio::ssl::context> tls,
@@ -169,6 +194,11 @@ class BeastTransport final : public HttpTransport {
       }
     }
     return MakeError(ErrorCode::kUnavailable, what + step + " failed: " + ec.message());
+  }
+
+  Error Cancelled(const HttpRequest& request) const {
+    return MakeError(ErrorCode::kUnavailable,
+                     request.method + " " + config_.server + url_.prefix + request.target + ": cancelled");
   }
 
   Result<std::unique_ptr<Connection>> Open(const HttpRequest& request, Deadline deadline) {
@@ -310,8 +340,15 @@ class BeastTransport final : public HttpTransport {
     // longest silence allowed between chunks.
     http::response_parser<http::buffer_body> parser;
     parser.body_limit(boost::none);
+    auto abort = [&c] {
+      beast::error_code ignored;
+      c.lowest().socket().cancel(ignored);
+    };
     c.lowest().expires_after(request.timeout);
-    ec = RunUntilDone(c.ioc, [&](auto handler) { http::async_read_header(stream, c.buffer, parser, std::move(handler)); });
+    ec = RunUntilDoneOrCancelled(c.ioc, request.cancel, abort, [&](auto handler) {
+      http::async_read_header(stream, c.buffer, parser, std::move(handler));
+    });
+    if (ec && request.cancel != nullptr && request.cancel->load()) return Cancelled(request);
     if (ec) {
       *stale = c.reused && c.buffer.size() == 0;
       return NetworkError(request, "reading the response header", ec, nullptr);
@@ -323,7 +360,12 @@ class BeastTransport final : public HttpTransport {
       parser.get().body().data = chunk.data();
       parser.get().body().size = chunk.size();
       c.lowest().expires_after(request.timeout);
-      ec = RunUntilDone(c.ioc, [&](auto handler) { http::async_read(stream, c.buffer, parser, std::move(handler)); });
+      // read_some: hand over each event as it arrives; async_read would
+      // wait until the whole chunk buffer filled or the stream ended.
+      ec = RunUntilDoneOrCancelled(c.ioc, request.cancel, abort, [&](auto handler) {
+        http::async_read_some(stream, c.buffer, parser, std::move(handler));
+      });
+      if (ec && request.cancel != nullptr && request.cancel->load()) return Cancelled(request);
       if (ec == http::error::need_buffer) ec = {};
       std::size_t got = chunk.size() - parser.get().body().size;
       if (got > 0 && !(*sink)(std::string_view(chunk.data(), got))) {

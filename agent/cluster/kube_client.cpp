@@ -423,6 +423,7 @@ Status KubeClient::Watch(const GroupVersionKind& gvk, const WatchOptions& option
     if (!options.label_selector.empty()) target += "&labelSelector=" + PercentEncode(options.label_selector);
     HttpRequest request = s.Request("GET", target);
     request.timeout = s.options.watch_idle_timeout;
+    request.cancel = options.stop;
     if (!options.allow_bookmarks) {
       // Without bookmarks a quiet watch is silent until the server's own
       // timeout ends it; that silence is not a failure.

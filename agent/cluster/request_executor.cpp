@@ -105,6 +105,9 @@ Result<HttpResponse> RequestExecutor::Execute(const std::string& verb, const Htt
   }
   const std::string what = request.method + " " + request.target;
   for (int attempt = 1;; ++attempt) {
+    if (request.cancel != nullptr && request.cancel->load()) {
+      return MakeError(ErrorCode::kUnavailable, what + ": cancelled");
+    }
     if (!AcquireToken()) {
       return MakeError(ErrorCode::kUnavailable, what + ": cancelled while waiting for the rate limiter");
     }

@@ -7,6 +7,7 @@
 // call from several threads at once.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -33,6 +34,11 @@ struct HttpRequest {
   // within this; for streamed calls it is the longest silence between two
   // chunks.
   std::chrono::milliseconds timeout{30'000};
+  // Streamed calls only: when this becomes true the transport abandons the
+  // stream within a fraction of a second and returns kUnavailable, so a
+  // long watch can be stopped from another thread without waiting for its
+  // next chunk.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct HttpResponse {

@@ -6,11 +6,13 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 #include "agent/cluster/health.h"
 #include "agent/cluster/http_transport.h"
 #include "agent/cluster/kube_client.h"
+#include "agent/cluster/object_cache.h"
 #include "renderers/manifest/json.h"
 #include "renderers/manifest/yaml.h"
 #include "tests/testing/background_process.h"
@@ -248,6 +250,78 @@ TEST_F(Sandbox, WatchSeesChangesAndResumes) {
   EXPECT_EQ(modified.load(), 3);
   EXPECT_EQ(resets.load(), 1);
   EXPECT_GE(client_->metrics().Count("watch", "200"), 2u);
+}
+
+// The watch-fed cache: only labelled objects, kept current from the watch,
+// a listener told of each change after the first list, deletions seen.
+TEST_F(Sandbox, ObjectCacheFollowsLabelledObjects) {
+  MustApply(kNamespace);
+  MustApply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: before, namespace: shop, labels: {owner: a}}\n");
+  MustApply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other, namespace: shop}\n");
+  ObjectCacheOptions options;
+  options.label_selector = "owner";
+  ObjectCache cache(*client_, options);
+  std::mutex mu;
+  std::vector<std::string> heard;
+  cache.SetListener([&](const ResourceId& id, const Node& object, bool deleted) {
+    std::lock_guard lock(mu);
+    const Node* labels = object.FindPath({"metadata", "labels", "owner"});
+    heard.push_back((deleted ? "-" : "+") + id.name + "=" + (labels != nullptr ? labels->AsString() : "?"));
+  });
+  GroupVersionKind kind{"", "v1", "ConfigMap"};
+  ResourceId before{"", "v1", "ConfigMap", "shop", "before"};
+  ResourceId other{"", "v1", "ConfigMap", "shop", "other"};
+  ResourceId later{"", "v1", "ConfigMap", "shop", "later"};
+  EXPECT_EQ(cache.Find(before).lookup, ObjectCache::Lookup::kUntracked);
+  ASSERT_TRUE(cache.Track(kind).ok());
+  EXPECT_TRUE(cache.Tracked(kind));
+  ObjectCache::Found found = cache.Find(before);
+  ASSERT_EQ(found.lookup, ObjectCache::Lookup::kPresent);
+  EXPECT_EQ(found.object->FindPath({"metadata", "managedFields"}), nullptr);
+  EXPECT_EQ(cache.Find(other).lookup, ObjectCache::Lookup::kAbsent);  // no label
+  // A namespaced object named without its namespace: only the server knows.
+  EXPECT_EQ(cache.Find(ResourceId{"", "v1", "ConfigMap", "", "before"}).lookup, ObjectCache::Lookup::kUntracked);
+
+  std::uint64_t seen = cache.Generation();
+  MustApply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: later, namespace: shop, labels: {owner: b}}\n"
+            "data: {k: v}\n");
+  EXPECT_TRUE(cache.WaitForChange(seen, std::chrono::steady_clock::now() + 10s));
+  ASSERT_TRUE(Eventually([&] { return cache.Find(later).lookup == ObjectCache::Lookup::kPresent; }));
+  EXPECT_EQ(cache.Find(later).object->FindPath({"data", "k"})->AsString(), "v");
+  ASSERT_TRUE(client_->Delete(before, DeletePropagation::kBackground).ok());
+  ASSERT_TRUE(Eventually([&] { return cache.Find(before).lookup == ObjectCache::Lookup::kAbsent; }));
+  std::lock_guard lock(mu);
+  ASSERT_EQ(heard.size(), 2u);
+  EXPECT_EQ(heard[0], "+later=b");
+  EXPECT_EQ(heard[1], "-before=a");
+  EXPECT_EQ(cache.Size(), 1u);
+}
+
+// Stop() ends a quiet watch at once instead of at its next chunk, and a
+// waiter wakes; a kind the server does not serve stays untracked.
+TEST_F(Sandbox, ObjectCacheStopsPromptlyAndRefusesUnknownKinds) {
+  ObjectCacheOptions options;
+  options.label_selector = "owner";
+  ObjectCache cache(*client_, options);
+  ASSERT_TRUE(cache.Track({"", "v1", "ConfigMap"}).ok());
+  Status unknown = cache.Track({"example.com", "v1", "Widget"});
+  EXPECT_FALSE(unknown.ok());
+  EXPECT_FALSE(cache.Tracked({"example.com", "v1", "Widget"}));
+  EXPECT_EQ(cache.Find(ResourceId{"example.com", "v1", "Widget", "shop", "w"}).lookup,
+            ObjectCache::Lookup::kUntracked);
+  std::uint64_t seen = cache.Generation();
+  std::atomic<bool> woke{false};
+  std::thread waiter([&] {
+    cache.WaitForChange(seen, std::chrono::steady_clock::now() + 60s);
+    woke = true;
+  });
+  std::this_thread::sleep_for(200ms);
+  auto start = std::chrono::steady_clock::now();
+  cache.Stop();
+  waiter.join();
+  EXPECT_TRUE(woke.load());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  EXPECT_FALSE(cache.Track({"", "v1", "ConfigMap"}).ok());  // stopped for good
 }
 
 // A sandbox that keeps only a few past events, so old versions are Gone.
