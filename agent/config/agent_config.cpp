@@ -175,10 +175,11 @@ Result<AgentConfig> ParseAgentConfig(std::string_view text, const std::string& f
   }
   if (const Node* audit = r.Mapping("audit")) {
     FieldReader a(*audit, file, "audit");
-    a.RejectUnknown({"repository", "branch", "signingKey"});
+    a.RejectUnknown({"repository", "branch", "signingKey", "allowedAgents"});
     a.String("repository", &cfg.audit.repository);
     a.String("branch", &cfg.audit.branch);
     a.String("signingKey", &cfg.audit.signing_key);
+    a.String("allowedAgents", &cfg.audit.allowed_agents);
     r.Adopt(a);
   }
   if (const Node* notifications = r.Mapping("notifications")) ReadNotifications(*notifications, r, &cfg.notifications);

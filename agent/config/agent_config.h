@@ -78,6 +78,9 @@ struct AuditConfig {
   std::string repository;
   std::string branch;       // default keelson/audit/<environment>
   std::string signing_key;  // the agent's OpenSSH ed25519 private key
+  // OpenSSH allowed_signers file with the keys of the agents whose audit
+  // trails count as evidence for promotion rules ("healthy in staging").
+  std::string allowed_agents;
 };
 
 // One notification destination (agent/notify). Secrets come from files so

@@ -87,7 +87,9 @@ struct EnvironmentSpec {
   std::string gates_file;
 
   // True when policies or gates must run before units are applied.
-  bool gated() const { return policies.has_value() || gates.has_value() || !gates_file.empty(); }
+  bool gated() const {
+    return policies.has_value() || gates.has_value() || !gates_file.empty() || !promote_after.empty();
+  }
 
   const UnitSpec* FindUnit(std::string_view name) const;
 };

@@ -1,5 +1,6 @@
 #include "agent/config/fields.h"
 
+#include <charconv>
 #include <cmath>
 
 namespace keelson::config {
@@ -18,7 +19,11 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
     std::size_t start = i;
     while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.')) ++i;
     if (i == start) return bad();
-    double value = std::stod(std::string(text.substr(start, i - start)));
+    // from_chars never throws: "." or a 400-digit number is simply invalid.
+    std::string_view number = text.substr(start, i - start);
+    double value = 0;
+    auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+    if (ec != std::errc() || end != number.data() + number.size() || !(value <= 1e12)) return bad();
     std::size_t unit_start = i;
     while (i < text.size() && text[i] >= 'a' && text[i] <= 'z') ++i;
     std::string_view unit = text.substr(unit_start, i - unit_start);

@@ -86,6 +86,10 @@ TEST(Duration, ParsesGoStyle) {
   EXPECT_EQ(*ParseDuration("250ms"), std::chrono::milliseconds(250));
   EXPECT_FALSE(ParseDuration("10").ok());
   EXPECT_FALSE(ParseDuration("1d").ok());
+  // Malformed numbers are errors, never exceptions.
+  EXPECT_FALSE(ParseDuration(".s").ok());
+  EXPECT_FALSE(ParseDuration("1.2.3s").ok());
+  EXPECT_FALSE(ParseDuration(std::string(400, '9') + "s").ok());
 }
 
 const char* kEnvironment = R"(apiVersion: keelson.dev/v1alpha1
