@@ -8,14 +8,17 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <utility>
 
 #include "agent/audit/audit_writer.h"
 #include "agent/cluster/config.h"
 #include "agent/cluster/kube_client.h"
+#include "agent/cluster/object_cache.h"
 #include "agent/config/environment.h"
 #include "agent/daemon/policy_gate.h"
+#include "agent/daemon/promotion.h"
 #include "agent/daemon/leader_election.h"
 #include "agent/notify/from_config.h"  // notifications
 #include "agent/reconcile/clock.h"
@@ -100,6 +103,9 @@ struct Agent::Impl {
   AgentOptions options;
   std::unique_ptr<cluster::ClusterClient> client;
   cluster::KubeClient* kube = nullptr;  // the same client, for its request counters
+  // Watch-fed cache of every object carrying the unit label: applies,
+  // health checks and drift read from it (destroyed before the client).
+  std::unique_ptr<cluster::ObjectCache> cache;
   server::MetricsRegistry metrics;
   std::deque<json> history;  // recent passes that changed something, newest first
   reconcile::RealClock clock;
@@ -127,6 +133,16 @@ struct Agent::Impl {
   bool stop = false;
   bool reload = false;
   std::string trigger = "startup";
+  // Units with a live change the watch reported since their last drift
+  // check (guarded by mu).
+  std::set<std::string> drift_dirty;
+  // The applied objects of each unit as last read from the state directory,
+  // keyed by the state's revision, health and update time (the file is
+  // rewritten only when a reconcile saves the unit).
+  std::map<std::string, std::pair<std::string, manifest::ObjectList>> applied_memo;  // unit -> (state key, objects)
+  // Whether the last drift sweep had to ask the server for some object (a
+  // kind the cache does not track): then sweeps stay frequent.
+  bool drift_needs_polling = true;
 
   mutable std::mutex status_mu;
   json last_pass = json::object();
@@ -142,7 +158,11 @@ struct Agent::Impl {
   keelson::Status Init();
   bool RunPass(const std::string& trigger_name);
   TrustOutcome CheckTrust(SourceRuntime& s, const source::SyncResult& current);
-  void CheckDrift();
+  // Compares applied objects with the live ones: every unit, or only
+  // `only` (units the watch reported a change for).
+  void CheckDrift(const std::set<std::string>* only = nullptr);
+  // The live object, from the cache when its kind is tracked.
+  Result<manifest::Node> ReadLive(const manifest::ResourceId& id);
   void Record(audit::RecordBody body);
   void SetError(std::string message);
   json StatusJson() const;
@@ -151,6 +171,7 @@ struct Agent::Impl {
 
 Agent::Agent(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Agent::~Agent() {
+  if (impl_->cache) impl_->cache->Stop();
   if (impl_->poller) impl_->poller->Stop();
   if (impl_->http) impl_->http->Stop();
 }
@@ -183,6 +204,18 @@ keelson::Status Agent::Impl::Init() {
   if (!connected.ok()) return std::move(connected).error();
   kube = connected->get();
   client = std::move(connected).value();
+  cluster::ObjectCacheOptions cache_options;
+  cache_options.label_selector = reconcile::kUnitLabel;
+  cache = std::make_unique<cluster::ObjectCache>(*client, cache_options);
+  cache->SetListener([this](const manifest::ResourceId&, const manifest::Node& object, bool) {
+    const manifest::Node* unit = object.FindPath({"metadata", "labels", reconcile::kUnitLabel});
+    if (unit == nullptr || !unit->IsString()) return;
+    {
+      std::lock_guard lock(mu);
+      drift_dirty.insert(unit->AsString());
+    }
+    cv.notify_all();
+  });
   server::MetricsRegistry::DeclareAgentMetrics(metrics);
   metrics.Set("keelson_build_info", {keelson::build::kVersion, keelson::build::kGitCommit}, 1);
   file_inventory = std::make_unique<reconcile::FileInventoryStore>(cfg.state_dir + "/inventory");
@@ -566,6 +599,7 @@ bool Agent::Impl::RunPass(const std::string& trigger_name) {
   Notify("reconciling " + request.revision.substr(0, 12));
   reconcile::ReconcilerOptions ro;
   ro.workers = cfg.workers;
+  ro.cache = cache.get();
   ro.force_conflicts = cfg.cluster.force_conflicts;
   ro.on_wave = [](const std::string& unit, const reconcile::WaveResult& w) {
     spdlog::info("unit {}: {} healthy ({} objects, {} ms)", unit, w.label, w.objects.size(),
@@ -581,9 +615,25 @@ bool Agent::Impl::RunPass(const std::string& trigger_name) {
       SetError("policies: " + change.error().ToString());
       return false;
     }
-    Result<reconcile::UnitGate> gate = BuildPolicyGate(
-        PolicyGateInput{&*environment, snapshots[decl_name].get(), cfg.environment, request.revision, *change, nullptr},
-        gate_run);
+    PolicyGateInput gate_input{&*environment, snapshots[decl_name].get(), cfg.environment, request.revision, *change,
+                               nullptr, nullptr};
+    // Promotion rules read other environments' trails from the audit
+    // remote, trusting the agent keys in audit.allowedAgents; without both,
+    // such a rule denies and says what is missing.
+    if (environment->gated() && !cfg.audit.repository.empty() && !cfg.audit.allowed_agents.empty()) {
+      Result<trust::AllowedSigners> agents = trust::AllowedSigners::Load(cfg.audit.allowed_agents);
+      if (!agents.ok()) {
+        SetError("audit.allowedAgents: " + agents.error().ToString());
+        return false;
+      }
+      gate_input.health_history = std::make_shared<AuditHealthHistory>(cfg.audit.repository,
+                                                                        cfg.state_dir + "/peers.git", *agents);
+    } else if (!environment->promote_after.empty()) {
+      spdlog::warn("spec.promotion.after needs audit.repository and audit.allowedAgents in the agent config to read "
+                   "{}'s audit trail; every unit is held until they are set",
+                   environment->promote_after);
+    }
+    Result<reconcile::UnitGate> gate = BuildPolicyGate(gate_input, gate_run);
     if (!gate.ok()) {
       SetError("policies: " + gate.error().ToString());
       return false;
@@ -753,21 +803,45 @@ bool Agent::Impl::RunPass(const std::string& trigger_name) {
   return outcome.healthy;
 }
 
-void Agent::Impl::CheckDrift() {
+Result<manifest::Node> Agent::Impl::ReadLive(const manifest::ResourceId& id) {
+  cluster::GroupVersionKind gvk = cluster::KindOf(id);
+  if (!cache->Tracked(gvk)) (void)cache->Track(gvk);
+  cluster::ObjectCache::Found found = cache->Find(id);
+  switch (found.lookup) {
+    case cluster::ObjectCache::Lookup::kPresent:
+      return *found.object;
+    case cluster::ObjectCache::Lookup::kAbsent:
+      return MakeError(ErrorCode::kNotFound, id.ToString() + " not found");
+    case cluster::ObjectCache::Lookup::kUntracked:
+      break;
+  }
+  drift_needs_polling = true;
+  return client->Get(id);
+}
+
+void Agent::Impl::CheckDrift(const std::set<std::string>* only) {
   if (!environment) return;
+  if (only == nullptr) drift_needs_polling = false;
   audit::DriftDetected detected;
   audit::DriftCorrected corrected;
   for (const config::UnitSpec& unit : environment->units) {
+    if (only != nullptr && only->count(unit.name) == 0) continue;
     if (unit.drift == config::DriftMode::kOff) continue;
     Result<reconcile::UnitState> state = states->Load(unit.name);
     // A rolled-back unit runs its last healthy revision: guard that too.
     if (!state.ok() || (state->health != "Healthy" && state->health != "RolledBack")) continue;
-    Result<std::optional<manifest::ObjectList>> applied = states->LoadObjects(unit.name, "applied");
-    if (!applied.ok() || !applied->has_value()) continue;
+    std::string memo_key = state->applied_revision + "|" + state->health + "|" + state->updated_at;
+    auto memo = applied_memo.find(unit.name);
+    if (memo == applied_memo.end() || memo->second.first != memo_key) {
+      Result<std::optional<manifest::ObjectList>> loaded = states->LoadObjects(unit.name, "applied");
+      if (!loaded.ok() || !loaded->has_value()) continue;
+      memo = applied_memo.insert_or_assign(unit.name, std::make_pair(memo_key, std::move(**loaded))).first;
+    }
+    const manifest::ObjectList& applied = memo->second.second;
     std::vector<std::string> fields;
     std::int64_t drifted_objects = 0;
-    for (const manifest::Object& o : **applied) {
-      Result<manifest::Node> live = client->Get(o.id);
+    for (const manifest::Object& o : applied) {
+      Result<manifest::Node> live = ReadLive(o.id);
       std::vector<std::string> paths;
       if (!live.ok()) {
         if (live.error().code != ErrorCode::kNotFound) continue;  // unreachable: try again next round
@@ -900,6 +974,9 @@ int Agent::Run() {
   constexpr auto kResyncWhileUnhealthy = std::chrono::seconds(30);
   std::optional<std::chrono::steady_clock::time_point> resync_at;
   std::string stop_reason = "stopped";
+  // The full drift sweep's period while the watch covers every managed kind.
+  constexpr auto kDriftSweep = std::chrono::seconds(60);
+  std::set<std::string> dirty;
   while (true) {
     std::string trigger;
     {
@@ -912,7 +989,7 @@ int Agent::Run() {
         in = std::max(in, std::chrono::steady_clock::duration::zero());
         wake = std::min(wake, std::chrono::steady_clock::now() + in);
       }
-      a.cv.wait_until(lock, wake, [&] { return a.pending || a.stop || a.reload; });
+      a.cv.wait_until(lock, wake, [&] { return a.pending || a.stop || a.reload || !a.drift_dirty.empty(); });
       if (a.gate_retry && std::chrono::system_clock::now() >= *a.gate_retry && !a.stop) {
         spdlog::info("a denied revision may pass now: reconciling it again");
         a.gate_retry.reset();
@@ -944,6 +1021,7 @@ int Agent::Run() {
       trigger = a.pending ? a.trigger : "";
       a.pending = false;
       a.trigger.clear();
+      dirty.swap(a.drift_dirty);
     }
     sd_notify(0, "WATCHDOG=1");
     if (!trigger.empty()) {
@@ -954,7 +1032,15 @@ int Agent::Run() {
     if (a.options.once) break;
     if (std::chrono::steady_clock::now() >= next_drift) {
       a.CheckDrift();
-      next_drift = std::chrono::steady_clock::now() + a.options.drift_interval;
+      dirty.clear();
+      // With every managed kind watched, changes arrive as events and the
+      // full sweep is only a safety net; otherwise it is how drift is seen.
+      next_drift = std::chrono::steady_clock::now() +
+                   (a.drift_needs_polling ? a.options.drift_interval
+                                          : std::max<std::chrono::milliseconds>(a.options.drift_interval, kDriftSweep));
+    } else if (!dirty.empty()) {
+      a.CheckDrift(&dirty);
+      dirty.clear();
     }
   }
   sd_notify(0, "STOPPING=1");
@@ -975,6 +1061,7 @@ void Agent::Stop() {
   }
   impl_->cv.notify_all();
   impl_->clock.Wake();
+  if (impl_->cache) impl_->cache->Stop();  // ends health waits on the watch too
 }
 
 void Agent::RequestReload() {

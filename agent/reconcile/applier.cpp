@@ -37,7 +37,38 @@ std::chrono::milliseconds Since(Clock& clock, Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now() - start);
 }
 
+bool HasOtherManager(const Node& object) {
+  const Node* managed = object.FindPath({"metadata", "managedFields"});
+  if (managed == nullptr || !managed->IsSequence()) return false;
+  for (const Node& entry : managed->items()) {
+    if (entry.IsMapping() && entry.GetString("manager") != "keelson") return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::optional<Result<Node>> UnitApplier::ReadForHealth(const ResourceId& id, bool* from_cache) {
+  *from_cache = false;
+  if (options_.cache != nullptr) {
+    cluster::ObjectCache::Found found = options_.cache->Find(id);
+    if (found.lookup == cluster::ObjectCache::Lookup::kAbsent) {
+      *from_cache = true;
+      return std::nullopt;  // the watch has not delivered the object yet
+    }
+    if (found.lookup == cluster::ObjectCache::Lookup::kPresent) {
+      *from_cache = true;
+      auto applied = applied_generation_.find(id);
+      const Node* generation = found.object->FindPath({"metadata", "generation"});
+      if (applied != applied_generation_.end() && generation != nullptr && generation->IsInt() &&
+          generation->AsInt() < applied->second) {
+        return std::nullopt;  // an older version than the one applied
+      }
+      return Result<Node>(*found.object);
+    }
+  }
+  return client_.GetStatus(id);
+}
 
 UnitResult UnitApplier::Apply(const std::vector<Wave>& waves, const Inventory* previous) {
   UnitResult result;
@@ -70,17 +101,34 @@ bool UnitApplier::ApplyWave(const Wave& wave, UnitResult* result) {
   for (const manifest::Object& o : wave.objects) {
     bool existed = false;
     bool already_there = false;
-    Result<Node> live = client_.Get(o.id);
-    if (live.ok()) {
-      existed = true;
-      // Unchanged when the live object already holds every field we set.
-      already_there = FindDrift(o.node, *live).empty();
-    } else if (live.error().code != ErrorCode::kNotFound) {
-      Error e = std::move(live).error();
-      e.message = "reading " + o.id.ToString() + " before applying it: " + e.message;
-      result->failure = std::move(e);
-      result->waves.push_back(std::move(wr));
-      return false;
+    bool known = false;  // the cache answered whether the object exists
+    if (options_.cache != nullptr) {
+      cluster::GroupVersionKind gvk = cluster::KindOf(o.id);
+      // A kind the server does not serve yet (a CRD in this same wave)
+      // stays untracked and is read from the server below.
+      if (!options_.cache->Tracked(gvk)) (void)options_.cache->Track(gvk);
+      cluster::ObjectCache::Found found = options_.cache->Find(o.id);
+      if (found.lookup == cluster::ObjectCache::Lookup::kPresent) {
+        existed = true;
+        already_there = FindDrift(o.node, *found.object).empty();
+        known = true;
+      } else if (found.lookup == cluster::ObjectCache::Lookup::kAbsent) {
+        known = true;
+      }
+    }
+    if (!known) {
+      Result<Node> live = client_.Get(o.id);
+      if (live.ok()) {
+        existed = true;
+        // Unchanged when the live object already holds every field we set.
+        already_there = FindDrift(o.node, *live).empty();
+      } else if (live.error().code != ErrorCode::kNotFound) {
+        Error e = std::move(live).error();
+        e.message = "reading " + o.id.ToString() + " before applying it: " + e.message;
+        result->failure = std::move(e);
+        result->waves.push_back(std::move(wr));
+        return false;
+      }
     }
     Result<Node> applied = client_.Apply(o.node, apply_options);
     if (!applied.ok()) {
@@ -90,6 +138,13 @@ bool UnitApplier::ApplyWave(const Wave& wave, UnitResult* result) {
       result->failure = std::move(e);
       result->waves.push_back(std::move(wr));
       return false;
+    }
+    // The cache holds only objects with the unit label: one it has not seen
+    // may still have existed unlabelled, which its other field managers tell.
+    if (!existed && known) existed = HasOtherManager(*applied);
+    if (const Node* generation = applied->FindPath({"metadata", "generation"});
+        generation != nullptr && generation->IsInt()) {
+      applied_generation_[o.id] = generation->AsInt();
     }
     ObjectAction action = !existed        ? ObjectAction::kCreated
                           : already_there ? ObjectAction::kUnchanged
@@ -111,8 +166,19 @@ bool UnitApplier::WaitHealthy(const Wave& wave, Clock::time_point deadline, Unit
   const manifest::Object* last_object = nullptr;
   while (true) {
     std::vector<const manifest::Object*> still;
+    std::uint64_t generation = options_.cache != nullptr ? options_.cache->Generation() : 0;
+    bool all_cached = true;
     for (const manifest::Object* o : pending) {
-      Result<Node> live = client_.GetStatus(o->id);
+      bool from_cache = false;
+      std::optional<Result<Node>> read = ReadForHealth(o->id, &from_cache);
+      all_cached = all_cached && from_cache;
+      if (!read) {
+        still.push_back(o);
+        last_reason = "not yet seen by the watch";
+        last_object = o;
+        continue;
+      }
+      Result<Node>& live = *read;
       if (!live.ok()) {
         if (live.error().code == ErrorCode::kUnavailable) {  // transient: look again next round
           still.push_back(o);
@@ -155,6 +221,18 @@ bool UnitApplier::WaitHealthy(const Wave& wave, Clock::time_point deadline, Unit
       return false;
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_.Now());
+    if (all_cached) {
+      // Every pending object is watched: wait for the next change (or the
+      // slowest poll interval, should the watch be quiet) instead of polling.
+      options_.cache->WaitForChange(generation, std::chrono::steady_clock::now() +
+                                                    std::min(options_.max_poll_interval, left));
+      if (!clock_.SleepFor(std::chrono::milliseconds(0))) {
+        result->interrupted = true;
+        result->failure = MakeError(ErrorCode::kUnavailable, "stopped while waiting for " + wave.Label() + " to be healthy");
+        return false;
+      }
+      continue;
+    }
     if (!clock_.SleepFor(std::min(interval, left))) {
       result->interrupted = true;
       result->failure = MakeError(ErrorCode::kUnavailable, "stopped while waiting for " + wave.Label() + " to be healthy");

@@ -11,12 +11,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "agent/cluster/client.h"
+#include "agent/cluster/object_cache.h"
 #include "agent/reconcile/clock.h"
 #include "agent/reconcile/inventory.h"
 #include "agent/reconcile/wave_planner.h"
@@ -61,6 +64,11 @@ struct ApplierOptions {
   std::chrono::milliseconds max_poll_interval{std::chrono::seconds(5)};
   // Called after each wave turns healthy (progress, metrics, audit).
   std::function<void(const WaveResult&)> on_wave;
+  // The watch-fed cache of managed objects, when the agent runs one: reads
+  // before applying and health checks come from it (waiting for the next
+  // change instead of polling); kinds it does not track are read from the
+  // server as without it.
+  cluster::ObjectCache* cache = nullptr;
 };
 
 class UnitApplier {
@@ -77,11 +85,17 @@ class UnitApplier {
  private:
   bool ApplyWave(const Wave& wave, UnitResult* result);
   bool WaitHealthy(const Wave& wave, Clock::time_point deadline, UnitResult* result);
+  // What the health check reads for `id`: the cached object when it is at
+  // least as new as what was applied, else the server's (GetStatus).
+  // Returns nullopt when the cache has not seen the applied version yet.
+  std::optional<Result<manifest::Node>> ReadForHealth(const manifest::ResourceId& id, bool* from_cache);
   void Prune(const std::vector<Wave>& waves, const Inventory& previous, UnitResult* result);
 
   cluster::ClusterClient& client_;
   Clock& clock_;
   ApplierOptions options_;
+  // metadata.generation of each object as the apply returned it.
+  std::map<manifest::ResourceId, std::int64_t> applied_generation_;
 };
 
 // The identities of every object in `waves`, in apply order.

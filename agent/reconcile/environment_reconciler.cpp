@@ -200,6 +200,7 @@ UnitOutcome EnvironmentReconciler::ReconcileUnit(const ReconcileRequest& request
   ao.allow_empty = unit.allow_empty;
   ao.health_timeout = unit.health_timeout;
   ao.poll_interval = options_.poll_interval;
+  ao.cache = options_.cache;
   if (options_.on_wave) ao.on_wave = [&](const WaveResult& w) { options_.on_wave(unit.name, w); };
   UnitApplier applier(client_, clock_, ao);
   const Inventory* prev = previous->has_value() ? &**previous : nullptr;
@@ -264,6 +265,7 @@ void EnvironmentReconciler::Rollback(const config::UnitSpec& unit, UnitState* st
   ao.allow_empty = true;  // the healthy revision's set is what we want back, even if small
   ao.health_timeout = unit.health_timeout;
   ao.poll_interval = options_.poll_interval;
+  ao.cache = options_.cache;
   UnitApplier applier(client_, clock_, ao);
   const Inventory* cur = current.ok() && current->has_value() ? &**current : nullptr;
   UnitResult result = applier.Apply(*waves, cur);

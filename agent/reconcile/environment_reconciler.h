@@ -90,6 +90,8 @@ struct ReconcilerOptions {
   std::chrono::milliseconds poll_interval{500};
   UnitGate gate;  // empty: allow everything
   std::function<void(const std::string& unit, const WaveResult&)> on_wave;
+  // The agent's watch-fed cache of managed objects (ApplierOptions::cache).
+  cluster::ObjectCache* cache = nullptr;
 };
 
 class EnvironmentReconciler {
