@@ -474,4 +474,34 @@ Status AuditRepository::FetchMissingBranch(const std::string& url, std::string_v
   return s;
 }
 
+Status AuditRepository::MirrorBranch(const std::string& url, std::string_view branch) {
+  if (Status s = CheckBranchName(branch); !s) return s;
+  if (Status s = CheckRemoteUrl(url); !s) return s;
+  RemotePtr remote;
+  if (int rc = CreateRemote(remote.out(), repo_, url); rc != 0) {
+    return GitError(rc, "bad audit remote URL " + url, ErrorCode::kInvalidInput);
+  }
+  std::string staging = "refs/keelson/fetched/" + std::string(branch);
+  StrArray refspecs({"+" + BranchRef(branch) + ":" + staging});
+  git_fetch_options options;
+  git_fetch_options_init(&options, GIT_FETCH_OPTIONS_VERSION);
+  options.prune = GIT_FETCH_NO_PRUNE;
+  options.update_fetchhead = 0;
+  options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+  if (int rc = git_remote_fetch(remote.get(), &refspecs.array, &options, nullptr); rc != 0) {
+    return GitError(rc, "cannot fetch audit branch " + std::string(branch) + " from " + url, ErrorCode::kUnavailable);
+  }
+  git_oid fetched;
+  int rc = git_reference_name_to_id(&fetched, repo_, staging.c_str());
+  if (rc == GIT_ENOTFOUND) {
+    git_error_clear();
+    return MakeError(ErrorCode::kNotFound, "audit branch " + std::string(branch) + " does not exist at " + url);
+  }
+  if (rc != 0) return GitError(rc, "cannot read fetched audit branch");
+  RefPtr updated;
+  rc = git_reference_create(updated.out(), repo_, BranchRef(branch).c_str(), &fetched, 1, "keelson: mirror peer trail");
+  if (rc != 0) return GitError(rc, "cannot update " + BranchRef(branch));
+  return Status::Ok();
+}
+
 }  // namespace keelson::audit

@@ -104,6 +104,11 @@ class AuditRepository {
   // remote has no such branch.
   Status FetchMissingBranch(const std::string& url, std::string_view branch);
 
+  // Makes refs/heads/<branch> a copy of the remote's, whatever the local
+  // one held (for reading other agents' trails, which are verified after
+  // every fetch). kNotFound when the remote has no such branch.
+  Status MirrorBranch(const std::string& url, std::string_view branch);
+
  private:
   explicit AuditRepository(git_repository* repo) : repo_(repo) {}
   git_repository* repo_ = nullptr;

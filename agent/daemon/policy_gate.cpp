@@ -166,14 +166,22 @@ Result<reconcile::UnitGate> BuildPolicyGate(const PolicyGateInput& input, std::s
   }
   std::shared_ptr<const policy::Clock> clock =
       input.clock ? input.clock : std::make_shared<const policy::SystemClock>();
+  if (!env.promote_after.empty()) {
+    // spec.promotion.after is a promotion rule for every unit of this
+    // environment.
+    if (!gates) gates.emplace();
+    gates->promotions.push_back(policy::PromotionRule{"spec.promotion", {}, {}, env.promote_after});
+  }
   std::shared_ptr<const policy::GateEvaluator> evaluator;
-  if (gates) evaluator = std::make_shared<const policy::GateEvaluator>(std::move(*gates), *clock, nullptr);
+  std::shared_ptr<const policy::HealthHistory> history = input.health_history;
+  if (gates) evaluator = std::make_shared<const policy::GateEvaluator>(std::move(*gates), *clock, history.get());
   bool check_objects = env.policies.has_value();
   auto change = std::make_shared<const ChangeContext>(input.change);
   std::string environment_name = input.environment_name;
   std::string revision = input.revision;
-  return reconcile::UnitGate([policies, evaluator, clock, check_objects, change, environment_name, revision,
+  return reconcile::UnitGate([policies, evaluator, history, clock, check_objects, change, environment_name, revision,
                               run](const config::UnitSpec& unit, const manifest::ObjectList& objects) {
+    (void)history;  // held for the evaluator, which borrows it
     policy::Decision decision;
     if (check_objects) {
       policy::CheckContext context;

@@ -83,6 +83,9 @@ struct PolicyGateInput {
   std::string revision;
   ChangeContext change;
   std::shared_ptr<const policy::Clock> clock;  // SystemClock when null
+  // Answers promotion rules (spec.promotion and the gates' promotions);
+  // null: such rules deny with a message saying the history is missing.
+  std::shared_ptr<const policy::HealthHistory> health_history;
 };
 
 // The gate for one pass. Loads the built-in library (unless

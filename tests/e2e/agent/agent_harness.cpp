@@ -123,7 +123,11 @@ void AgentHarness::StartNamedAgent(const std::string& name, const std::string& e
   std::string state = "stateDir: " + dir_.path() + "/state\n";
   std::size_t at = config.find(state);
   if (at != std::string::npos) config.replace(at, state.size(), "stateDir: " + dir_.path() + "/state-" + name + "\n");
-  std::string path = dir_.Write("agent-" + name + ".yaml", config + extra_yaml);
+  StartNamedAgentWithConfig(name, config + extra_yaml);
+}
+
+void AgentHarness::StartNamedAgentWithConfig(const std::string& name, const std::string& config_yaml) {
+  std::string path = dir_.Write("agent-" + name + ".yaml", config_yaml);
   named_agents_[name] = std::make_unique<BackgroundProcess>(
       std::vector<std::string>{KEELSON_BINARY, "agent", "--config", path}, dir_.path() + "/agent-" + name + ".log");
 }

@@ -50,6 +50,8 @@ class AgentHarness {
   // the generated config with stateDir <dir>/state-<name> and `extra_yaml`
   // appended, stderr in <dir>/agent-<name>.log.
   void StartNamedAgent(const std::string& name, const std::string& extra_yaml);
+  // The same with a whole config of the test's own (another environment).
+  void StartNamedAgentWithConfig(const std::string& name, const std::string& config_yaml);
   void KillNamedAgent(const std::string& name);  // SIGKILL
   std::string NamedAgentLog(const std::string& name) const;
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace keelson::daemon {
 namespace {
 
@@ -32,7 +34,7 @@ TEST(PolicyGate, NothingDeclaredMeansNoGate) {
   config::EnvironmentSpec env = Environment("");
   manifest::MemoryFileSystem fs;
   Result<reconcile::UnitGate> gate =
-      BuildPolicyGate(PolicyGateInput{&env, &fs, "prod", "abc", {}, nullptr}, std::make_shared<PolicyGateRun>());
+      BuildPolicyGate(PolicyGateInput{&env, &fs, "prod", "abc", {}, nullptr, nullptr}, std::make_shared<PolicyGateRun>());
   ASSERT_TRUE(gate.ok());
   EXPECT_FALSE(static_cast<bool>(*gate));
 }
@@ -42,7 +44,7 @@ TEST(PolicyGate, PolicyDenialIsReportedAndNeedsANewCommit) {
   manifest::MemoryFileSystem fs;
   fs.AddFile("policies/no-latest.yaml", kPolicy);
   auto run = std::make_shared<PolicyGateRun>();
-  Result<reconcile::UnitGate> gate = BuildPolicyGate(PolicyGateInput{&env, &fs, "prod", "abc", {}, nullptr}, run);
+  Result<reconcile::UnitGate> gate = BuildPolicyGate(PolicyGateInput{&env, &fs, "prod", "abc", {}, nullptr, nullptr}, run);
   ASSERT_TRUE(gate.ok()) << gate.error().ToString();
   reconcile::GateVerdict ok = (*gate)(env.units[0], Web("nginx:1.25"));
   EXPECT_TRUE(ok.allow);
@@ -64,12 +66,12 @@ TEST(PolicyGate, BrokenPolicyFileFailsTheBuild) {
   manifest::MemoryFileSystem fs;
   fs.AddFile("policies/bad.yaml", "name: bad\ncheck: object.kind ==\n");
   Result<reconcile::UnitGate> gate =
-      BuildPolicyGate(PolicyGateInput{&env, &fs, "prod", "abc", {}, nullptr}, std::make_shared<PolicyGateRun>());
+      BuildPolicyGate(PolicyGateInput{&env, &fs, "prod", "abc", {}, nullptr, nullptr}, std::make_shared<PolicyGateRun>());
   ASSERT_FALSE(gate.ok());
   EXPECT_NE(gate.error().where.file.find("bad.yaml"), std::string::npos) << gate.error().ToString();
   manifest::MemoryFileSystem empty;
   EXPECT_FALSE(
-      BuildPolicyGate(PolicyGateInput{&env, &empty, "prod", "abc", {}, nullptr}, std::make_shared<PolicyGateRun>())
+      BuildPolicyGate(PolicyGateInput{&env, &empty, "prod", "abc", {}, nullptr, nullptr}, std::make_shared<PolicyGateRun>())
           .ok());
 }
 
@@ -81,7 +83,7 @@ TEST(PolicyGate, FreezeFromFileDeniesUntilItsEnd) {
              "windows:\n- name: freeze\n  kind: deny\n  schedule: \"0 12 * * *\"\n  duration: 1h\n  timeZone: UTC\n");
   auto clock = std::make_shared<policy::ManualClock>(1'700'000'000 - 1'700'000'000 % 86400 + 12 * 3600 + 600);
   auto run = std::make_shared<PolicyGateRun>();
-  Result<reconcile::UnitGate> gate = BuildPolicyGate(PolicyGateInput{&env, &fs, "prod", "abc", {}, clock}, run);
+  Result<reconcile::UnitGate> gate = BuildPolicyGate(PolicyGateInput{&env, &fs, "prod", "abc", {}, clock, nullptr}, run);
   ASSERT_TRUE(gate.ok()) << gate.error().ToString();
   reconcile::GateVerdict frozen = (*gate)(env.units[0], Web("nginx:latest"));  // no policies: objects unchecked
   EXPECT_FALSE(frozen.allow);
@@ -92,6 +94,54 @@ TEST(PolicyGate, FreezeFromFileDeniesUntilItsEnd) {
   clock->Advance(3000);
   EXPECT_TRUE((*gate)(env.units[0], Web("nginx:latest")).allow);
   EXPECT_FALSE(run->RetryAt().has_value());
+}
+
+// A history that answers from a fixed set of (environment, revision).
+class FixedHistory final : public policy::HealthHistory {
+ public:
+  explicit FixedHistory(std::set<std::string> healthy) : healthy_(std::move(healthy)) {}
+  Result<bool> WasHealthy(std::string_view revision, std::string_view environment) const override {
+    ++asked;
+    return healthy_.count(std::string(environment) + " " + std::string(revision)) > 0;
+  }
+  mutable int asked = 0;
+
+ private:
+  std::set<std::string> healthy_;
+};
+
+// spec.promotion.after is a promotion rule for every unit: the revision
+// passes once the history shows it healthy upstream, is retried until then,
+// and without a history the unit is held with a message saying why.
+TEST(PolicyGate, PromotionAfterAnEarlierEnvironment) {
+  config::EnvironmentSpec env = Environment("  promotion: {after: staging}\n");
+  ASSERT_TRUE(env.gated());
+  manifest::MemoryFileSystem fs;
+  auto history = std::make_shared<FixedHistory>(std::set<std::string>{"staging good"});
+  auto run = std::make_shared<PolicyGateRun>();
+  Result<reconcile::UnitGate> gate =
+      BuildPolicyGate(PolicyGateInput{&env, &fs, "prod", "good", {}, nullptr, history}, run);
+  ASSERT_TRUE(gate.ok()) << gate.error().ToString();
+  EXPECT_TRUE((*gate)(env.units[0], Web("nginx:1.25")).allow);
+  EXPECT_EQ(history->asked, 1);
+
+  auto held = std::make_shared<PolicyGateRun>();
+  gate = BuildPolicyGate(PolicyGateInput{&env, &fs, "prod", "fresh", {}, nullptr, history}, held);
+  ASSERT_TRUE(gate.ok());
+  reconcile::GateVerdict denied = (*gate)(env.units[0], Web("nginx:1.25"));
+  EXPECT_FALSE(denied.allow);
+  ASSERT_FALSE(denied.messages.empty());
+  EXPECT_NE(denied.messages[0].find("fresh has not been recorded healthy in staging"), std::string::npos)
+      << denied.messages[0];
+  EXPECT_TRUE(held->RetryAt().has_value());  // asked again later, without a new commit
+
+  gate = BuildPolicyGate(PolicyGateInput{&env, &fs, "prod", "good", {}, nullptr, nullptr},
+                         std::make_shared<PolicyGateRun>());
+  ASSERT_TRUE(gate.ok());
+  reconcile::GateVerdict blind = (*gate)(env.units[0], Web("nginx:1.25"));
+  EXPECT_FALSE(blind.allow);
+  ASSERT_FALSE(blind.messages.empty());
+  EXPECT_NE(blind.messages[0].find("no health history"), std::string::npos) << blind.messages[0];
 }
 
 TEST(PolicyGate, TrailersComeFromTheLastParagraph) {
