@@ -753,10 +753,9 @@ Result<std::chrono::system_clock::time_point> ParseTime(std::string_view text) {
   auto earliest = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::min().time_since_epoch());
   auto latest = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::max().time_since_epoch());
   if (t.time_since_epoch() < earliest || t.time_since_epoch() > latest) {
-    return MakeError(ErrorCode::kInvalidInput, "time \"" + std::string(text.substr(0, 64)) +
-                                                   "\" is outside the range the clock holds (" +
-                                                   FormatTime(Clock::time_point::min()) + " to " +
-                                                   FormatTime(Clock::time_point::max()) + ")");
+    return MakeError(ErrorCode::kInvalidInput,
+                     "time \"" + std::string(text.substr(0, 64)) + "\" is outside the range the clock holds (" +
+                         FormatTime(Clock::time_point::min()) + " to " + FormatTime(Clock::time_point::max()) + ")");
   }
   return std::chrono::time_point_cast<Clock::duration>(t);
 }

@@ -28,7 +28,8 @@ TEST(Json, ErrorsCarryLineAndColumn) {
 // let it escape and the agent would have died on such an API response.
 TEST(Json, NumberTooLargeForADoubleIsAnErrorNotAnException) {
   std::string finding = keelson::testing::ReadFileOrDie(
-      std::string(KEELSON_SOURCE_DIR) + "/tests/fuzz/findings/fuzz_kubeconfig/crash-df2040ada8069350c5a058de246e321feb0a9c1d");
+      std::string(KEELSON_SOURCE_DIR) +
+      "/tests/fuzz/findings/fuzz_kubeconfig/crash-df2040ada8069350c5a058de246e321feb0a9c1d");
   Result<Node> n = ParseJson(finding, "x.json");
   ASSERT_FALSE(n.ok());
   EXPECT_EQ(n.error().code, ErrorCode::kInvalidInput);

@@ -149,8 +149,9 @@ TEST(YamlEmitter, SortsDigitRunsTooLongForInt64AsGoYamlDoes) {
   EXPECT_FALSE(GoYamlKeyLess("9223372036854775807", "1"));
   EXPECT_TRUE(GoYamlKeyLess("x" + std::string(95, '4') + "b", "x5"));
 
-  std::string finding = keelson::testing::ReadFileOrDie(
-      std::string(KEELSON_SOURCE_DIR) + "/tests/fuzz/findings/fuzz_yaml/crash-57505e0aafa057d875f0334197a8980e51418b54");
+  std::string finding =
+      keelson::testing::ReadFileOrDie(std::string(KEELSON_SOURCE_DIR) +
+                                      "/tests/fuzz/findings/fuzz_yaml/crash-57505e0aafa057d875f0334197a8980e51418b54");
   ParseOptions options;
   options.file = "finding.yaml";
   Result<std::vector<Node>> docs = ParseYamlStream(finding, options);
