@@ -744,9 +744,20 @@ Result<std::chrono::system_clock::time_point> ParseTime(std::string_view text) {
   std::chrono::year_month_day ymd{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
                                   std::chrono::day(static_cast<unsigned>(day))};
   if (!ymd.ok()) return bad();
-  auto t = std::chrono::sys_days(ymd) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
-           std::chrono::seconds(second) + std::chrono::milliseconds(millis) - std::chrono::minutes(offset_minutes);
-  return std::chrono::time_point_cast<std::chrono::system_clock::duration>(t);
+  // Milliseconds hold any four-digit year; the clock's nanoseconds only
+  // reach 1677-09-21..2262-04-11, and converting beyond that overflows.
+  std::chrono::sys_time<std::chrono::milliseconds> t =
+      std::chrono::sys_days(ymd) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
+      std::chrono::seconds(second) + std::chrono::milliseconds(millis) - std::chrono::minutes(offset_minutes);
+  using Clock = std::chrono::system_clock;
+  auto earliest = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::min().time_since_epoch());
+  auto latest = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::max().time_since_epoch());
+  if (t.time_since_epoch() < earliest || t.time_since_epoch() > latest) {
+    return MakeError(ErrorCode::kInvalidInput,
+                     "time \"" + std::string(text.substr(0, 64)) + "\" is outside the range the clock holds (" +
+                         FormatTime(Clock::time_point::min()) + " to " + FormatTime(Clock::time_point::max()) + ")");
+  }
+  return std::chrono::time_point_cast<Clock::duration>(t);
 }
 
 }  // namespace keelson::audit

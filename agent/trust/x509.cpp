@@ -24,6 +24,9 @@ struct CmsFree {
 struct BioFree {
   void operator()(BIO* b) const { BIO_free(b); }
 };
+struct BioChainFree {
+  void operator()(BIO* b) const { BIO_free_all(b); }
+};
 struct StoreFree {
   void operator()(X509_STORE* s) const { X509_STORE_free(s); }
 };
@@ -58,6 +61,13 @@ Result<std::unique_ptr<CMS_ContentInfo, CmsFree>> DecodeCms(std::string_view arm
   if (CMS_is_detached(cms.get()) != 1) return Invalid("signature is not detached");
   STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms.get());
   if (!infos || sk_CMS_SignerInfo_num(infos) != 1) return Invalid("expected exactly one signer");
+  // Set up the digests over an empty content once here: OpenSSL 3.0's
+  // CMS_verify leaks its copy of a memory content BIO when this step fails
+  // (an unknown digest OID or an empty digestAlgorithms set), so such a
+  // signature is refused before CMS_verify ever sees it.
+  std::unique_ptr<BIO, BioChainFree> digests(CMS_dataInit(cms.get(), nullptr));
+  ERR_clear_error();
+  if (!digests) return Invalid("unknown or missing digest algorithm in SignedData");
   return cms;
 }
 

@@ -651,7 +651,10 @@ bool GoYamlKeyLess(std::string_view as, std::string_view bs) {
     bool bl = IsLetterRune(b[i]);
     if (al && bl) return a[i] < b[i];
     if (al || bl) return bl;
-    std::int64_t an = 0, bn = 0;
+    // go-yaml accumulates digit runs in a Go int64, whose overflow wraps
+    // around; unsigned arithmetic wraps the same way without undefined
+    // behaviour, and the conversion back to signed is modular (C++20).
+    std::uint64_t an = 0, bn = 0;
     if (a[i] == '0' || b[i] == '0') {
       for (std::size_t j = i; j-- > 0 && IsDigitRune(a[j]);) {
         if (a[j] != '0') {
@@ -662,9 +665,9 @@ bool GoYamlKeyLess(std::string_view as, std::string_view bs) {
       }
     }
     std::size_t ai = i, bi = i;
-    for (; ai < a.size() && IsDigitRune(a[ai]); ++ai) an = an * 10 + static_cast<std::int64_t>(a[ai] - '0');
-    for (; bi < b.size() && IsDigitRune(b[bi]); ++bi) bn = bn * 10 + static_cast<std::int64_t>(b[bi] - '0');
-    if (an != bn) return an < bn;
+    for (; ai < a.size() && IsDigitRune(a[ai]); ++ai) an = an * 10 + (a[ai] - '0');
+    for (; bi < b.size() && IsDigitRune(b[bi]); ++bi) bn = bn * 10 + (b[bi] - '0');
+    if (an != bn) return static_cast<std::int64_t>(an) < static_cast<std::int64_t>(bn);
     if (ai != bi) return ai < bi;
     return a[i] < b[i];
   }

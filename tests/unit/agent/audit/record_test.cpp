@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "renderers/manifest/yaml.h"
+#include "tests/testing/temp_dir.h"
 #include "tests/unit/agent/audit/audit_test_support.h"
 
 namespace keelson::audit {
@@ -170,6 +171,34 @@ TEST(Record, TimesRoundTrip) {
   EXPECT_EQ(FormatTime(*offset), "2026-11-27T10:00:00.000Z");
   EXPECT_FALSE(ParseTime("2026-02-30T00:00:00Z").ok());
   EXPECT_FALSE(ParseTime("2026-11-27 10:00:00").ok());
+}
+
+// Found by fuzz_audit_record: a record dated 2626 overflowed the clock's
+// 64-bit nanosecond count (undefined behaviour, which the sanitizer build
+// aborts on) and was accepted with a garbage time. Times the clock cannot
+// hold are an error naming the field; its edges still round-trip.
+TEST(Record, TimeOutsideTheClockRangeIsAnErrorNotAnOverflow) {
+  std::string text = keelson::testing::ReadFileOrDie(
+      std::string(KEELSON_SOURCE_DIR) +
+      "/tests/fuzz/findings/fuzz_audit_record/crash-e6ab1892b6586ab484165b8d8df0e0c1c2f76b7d");
+  Result<Record> r = ParseRecord(text, "fuzz.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().where.file, "fuzz.json");
+  EXPECT_EQ(r.error().where.field, "time") << r.error().ToString();
+  EXPECT_NE(r.error().message.find("outside"), std::string::npos) << r.error().ToString();
+
+  EXPECT_FALSE(ParseTime("2626-11-27T09:00:21.537Z").ok());
+  EXPECT_FALSE(ParseTime("9999-12-31T23:59:59.999Z").ok());
+  EXPECT_FALSE(ParseTime("0000-01-01T00:00:00Z").ok());
+  EXPECT_FALSE(ParseTime("2262-04-11T23:47:16.855Z").ok());
+  EXPECT_FALSE(ParseTime("2262-04-11T23:47:16.854-01:00").ok());
+  EXPECT_TRUE(ParseTime("2262-04-11T22:47:16.854-01:00").ok());
+  EXPECT_FALSE(ParseTime("1677-09-21T00:12:43.145Z").ok());
+  for (std::string_view edge : {"2262-04-11T23:47:16.854Z", "1677-09-21T00:12:43.146Z"}) {
+    auto t = ParseTime(edge);
+    ASSERT_TRUE(t.ok()) << edge;
+    EXPECT_EQ(FormatTime(*t), edge);
+  }
 }
 
 }  // namespace

@@ -80,5 +80,39 @@ TEST(X509Parse, RootsMustBeCaCertificatesInPem) {
   EXPECT_FALSE(CheckCmsSignatureStructure("garbage").ok());
 }
 
+// fuzz_cms: a SignedData whose digestAlgorithms name a digest OpenSSL does
+// not know (the input's SHA-256 OID has one arc changed). OpenSSL 3.0's
+// CMS_verify leaks its copy of the content BIO when it cannot set up the
+// digests, so such a signature must be refused before CMS_verify sees it;
+// the sanitizer build reports the leak if it is not.
+TEST(X509Regression, UnknownDigestAlgorithmIsRefusedBeforeVerifying) {
+  // A throwaway self-signed P-256 CA (the fuzz target's); its key was discarded.
+  constexpr std::string_view kRoot = R"(-----BEGIN CERTIFICATE-----
+MIIBjzCCATWgAwIBAgIUUIJ5GQOc6BFdi12cWcIaqoBXbFMwCgYIKoZIzj0EAwIw
+HDEaMBgGA1UEAwwRS2VlbHNvbiBGdXp6IFJvb3QwIBcNMjYxMTI3MTA0MTMxWhgP
+MjEyNjExMDMxMDQxMzFaMBwxGjAYBgNVBAMMEUtlZWxzb24gRnV6eiBSb290MFkw
+EwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEbpq4NNjvCIXYmBHzm0zhmvtXtRA1BRoq
+6Du8eSH9YNsu7e0bsHbTzhl/L6xKU/XoHuoaCuyzIbLzADXkrbPKhaNTMFEwHQYD
+VR0OBBYEFL1iZwrvc5SA11l+P19w0DZUyDuQMB8GA1UdIwQYMBaAFL1iZwrvc5SA
+11l+P19w0DZUyDuQMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIg
+eI6mnP6ugeFPdenpkjJdYQkJNWOBfN1JzriBr5qhZZ4CIQCxksCvGrTM2TWsfSmX
+UdhZw/0todbsnVoqdL8Yup54XQ==
+-----END CERTIFICATE-----
+)";
+  std::string armored = keelson::testing::ReadFileOrDie(
+      std::string(KEELSON_SOURCE_DIR) + "/tests/fuzz/findings/fuzz_cms/leak-d08601fc72bf5c3bd2d972cc67292d0b1031a55c");
+  Result<X509Roots> roots = X509Roots::Parse(kRoot, "root.pem");
+  ASSERT_TRUE(roots.ok()) << roots.error().ToString();
+
+  Status structure = CheckCmsSignatureStructure(armored);
+  ASSERT_FALSE(structure.ok());
+  EXPECT_NE(structure.error().message.find("digest algorithm"), std::string::npos) << structure.error().ToString();
+
+  Result<X509Signer> signer = VerifyCmsSignature(armored, "payload", *roots, 1800000000);
+  ASSERT_FALSE(signer.ok());
+  EXPECT_EQ(signer.error().code, ErrorCode::kInvalidInput) << signer.error().ToString();
+  EXPECT_NE(signer.error().message.find("digest algorithm"), std::string::npos) << signer.error().ToString();
+}
+
 }  // namespace
 }  // namespace keelson::trust

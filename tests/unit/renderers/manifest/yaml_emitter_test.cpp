@@ -2,6 +2,7 @@
 
 #include "renderers/manifest/json.h"
 #include "renderers/manifest/yaml.h"
+#include "tests/testing/temp_dir.h"
 
 namespace keelson::manifest {
 namespace {
@@ -133,6 +134,36 @@ TEST(YamlEmitter, SortsKeysTheGoYamlWay) {
   EXPECT_TRUE(GoYamlKeyLess("Z", "a"));
   EXPECT_TRUE(GoYamlKeyLess("a", "ab"));
   EXPECT_FALSE(GoYamlKeyLess("b", "a"));
+}
+
+// Found by fuzz_yaml: go-yaml reads a run of digits in a key as an int64,
+// and a 95-digit key overflowed it. Go defines that overflow (the value
+// wraps around); in C++ it was undefined behaviour, which the sanitizer
+// build aborts on. The order stays go-yaml's, wraparound included, and the
+// document still emits and reads back the same.
+TEST(YamlEmitter, SortsDigitRunsTooLongForInt64AsGoYamlDoes) {
+  // 2^64 wraps to 0, so it sorts before 2; 2^63 wraps to the minimum.
+  EXPECT_TRUE(GoYamlKeyLess("18446744073709551616", "2"));
+  EXPECT_FALSE(GoYamlKeyLess("2", "18446744073709551616"));
+  EXPECT_TRUE(GoYamlKeyLess("9223372036854775808", "1"));
+  EXPECT_FALSE(GoYamlKeyLess("9223372036854775807", "1"));
+  EXPECT_TRUE(GoYamlKeyLess("x" + std::string(95, '4') + "b", "x5"));
+
+  std::string finding =
+      keelson::testing::ReadFileOrDie(std::string(KEELSON_SOURCE_DIR) +
+                                      "/tests/fuzz/findings/fuzz_yaml/crash-57505e0aafa057d875f0334197a8980e51418b54");
+  ParseOptions options;
+  options.file = "finding.yaml";
+  Result<std::vector<Node>> docs = ParseYamlStream(finding, options);
+  ASSERT_TRUE(docs.ok()) << docs.error().ToString();
+  for (Node& doc : *docs) {
+    NormalizeJsonNumbers(doc);
+    std::string emitted = EmitYaml(doc);
+    Result<Node> again = ParseYaml(emitted, options);
+    ASSERT_TRUE(again.ok()) << again.error().ToString() << "\n" << emitted;
+    NormalizeJsonNumbers(*again);
+    EXPECT_EQ(*again, doc) << emitted;
+  }
 }
 
 TEST(YamlEmitter, EmitsStreamsWithSeparators) {
