@@ -183,9 +183,9 @@ TEST_F(InstalledService, StartsLikeSystemdAgainstTheSandboxAndDrainsOnSigterm) {
   bool as_service_user = geteuid() == 0 && testing::HaveProgram("setpriv");
 
   // A cluster and a Git remote with a signed commit; the first wave waits
-  // 4 s for its Deployment, longer than the watchdog timeout used below.
+  // 6 s for its Deployment, longer than the watchdog timeout used below.
   testing::AgentHarnessOptions cluster_options;
-  cluster_options.rollout_delay = "4s";
+  cluster_options.rollout_delay = "6s";
   testing::AgentHarness h(cluster_options);
   ASSERT_TRUE(h.ok()) << h.error();
 
@@ -238,7 +238,7 @@ TEST_F(InstalledService, StartsLikeSystemdAgainstTheSandboxAndDrainsOnSigterm) {
   // notify socket, watchdog, directories and the unit's Environment=.
   NotifySocket notify(root_.path() + "/notify");
   ASSERT_TRUE(notify.ok());
-  constexpr auto kWatchdog = 3s;  // a drop-in's WatchdogSec=3s: the unit's own is too long to watch
+  constexpr auto kWatchdog = 4s;  // a drop-in's WatchdogSec=4s: the unit's own is too long to watch
   std::vector<std::string> env = {
       "/usr/bin/env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
       "HOME=" + Rooted(home), "USER=" + user, "LOGNAME=" + user, "NOTIFY_SOCKET=" + notify.path(),
@@ -309,7 +309,7 @@ TEST_F(InstalledService, StartsLikeSystemdAgainstTheSandboxAndDrainsOnSigterm) {
   EXPECT_EQ(status_json->Find("sources")->items()[0].GetString("lastTrusted"), revision);
 
   // The watchdog was fed at about half its timeout from READY=1 on, the
-  // 4 s health wait included: never a gap systemd would kill for.
+  // 6 s health wait included: never a gap systemd would kill for.
   std::this_thread::sleep_for(kWatchdog);  // the window to measure: idle time after the pass
   auto until = std::chrono::steady_clock::now();
   std::vector<std::chrono::steady_clock::time_point> pings = PingTimes(notify, static_cast<std::size_t>(ready));
@@ -321,7 +321,8 @@ TEST_F(InstalledService, StartsLikeSystemdAgainstTheSandboxAndDrainsOnSigterm) {
       << std::chrono::duration_cast<std::chrono::milliseconds>(largest_gap).count() << " ms\n"
       << notify.Transcript();
   auto window = until - ready_at;
-  EXPECT_GE(static_cast<double>(pings.size()), static_cast<double>(window / (kWatchdog / 2)) - 1)
+  const auto half = std::chrono::duration_cast<std::chrono::steady_clock::duration>(kWatchdog) / 2;
+  EXPECT_GE(static_cast<double>(pings.size()), static_cast<double>(window / half) - 1)
       << pings.size() << " pings in " << std::chrono::duration_cast<std::chrono::milliseconds>(window).count()
       << " ms";
   EXPECT_LT(window, 120s);
