@@ -103,8 +103,8 @@ struct Agent::Impl {
   cluster::KubeClient* kube = nullptr;  // the same client, for its request counters
   server::MetricsRegistry metrics;
   std::deque<json> history;  // recent passes that changed something, newest first
-  Watchdog watchdog;                     // WATCHDOG_USEC, when systemd set it
-  WatchdogClock clock{watchdog};         // health waits inside a pass keep it fed
+  Watchdog watchdog;              // WATCHDOG_USEC, when systemd set it
+  WatchdogClock clock{watchdog};  // health waits inside a pass keep it fed
   reconcile::BuiltinUnitRenderer renderer;
   std::unique_ptr<reconcile::FileInventoryStore> file_inventory;
   std::unique_ptr<reconcile::ClusterInventoryStore> cluster_inventory;

@@ -56,7 +56,8 @@ bool WatchdogClock::SleepFor(std::chrono::milliseconds d) {
 void NotifyReloading() {
   struct timespec ts {};
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  std::uint64_t usec = static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
+  std::uint64_t usec =
+      static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
   sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, usec);
 }
 

@@ -54,8 +54,8 @@ std::size_t Count(const std::string& text, const std::string& needle) {
 std::string StatusSources(const AgentHarness& h) {
   int port = h.AgentPort();
   if (port == 0) return "";
-  testing::ProcessResult r =
-      testing::RunProgram({"curl", "-sf", "--max-time", "5", "http://127.0.0.1:" + std::to_string(port) + "/api/v1/status"});
+  testing::ProcessResult r = testing::RunProgram(
+      {"curl", "-sf", "--max-time", "5", "http://127.0.0.1:" + std::to_string(port) + "/api/v1/status"});
   Result<Node> status = manifest::ParseJson(r.out, "status");
   if (r.exit_code != 0 || !status.ok() || status->Find("sources") == nullptr) return "";
   std::string names;

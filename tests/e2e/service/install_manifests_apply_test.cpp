@@ -69,9 +69,9 @@ TEST_F(InstallManifestsInSandbox, RenderApplyAndReadBack) {
   ASSERT_EQ(rendered.exit_code, 0) << rendered.err;
   testing::ProcessResult applied = Kubectl({"apply", "--server-side", "-f", "-"}, rendered.out);
   ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
-  for (const char* line : {"namespace/keelson-system serverside-applied", "serviceaccount/keelson serverside-applied",
-                           "deployment.apps/keelson serverside-applied",
-                           "service/keelson-metrics serverside-applied"}) {
+  for (const char* line :
+       {"namespace/keelson-system serverside-applied", "serviceaccount/keelson serverside-applied",
+        "deployment.apps/keelson serverside-applied", "service/keelson-metrics serverside-applied"}) {
     EXPECT_NE(applied.out.find(line), std::string::npos) << line << " in\n" << applied.out;
   }
   // Applying the same manifests again is a no-op the server accepts.

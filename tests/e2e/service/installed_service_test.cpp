@@ -239,11 +239,16 @@ TEST_F(InstalledService, StartsLikeSystemdAgainstTheSandboxAndDrainsOnSigterm) {
   NotifySocket notify(root_.path() + "/notify");
   ASSERT_TRUE(notify.ok());
   constexpr auto kWatchdog = 4s;  // a drop-in's WatchdogSec=4s: the unit's own is too long to watch
-  std::vector<std::string> env = {
-      "/usr/bin/env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-      "HOME=" + Rooted(home), "USER=" + user, "LOGNAME=" + user, "NOTIFY_SOCKET=" + notify.path(),
-      "WATCHDOG_USEC=" + std::to_string(std::chrono::microseconds(kWatchdog).count()),
-      "STATE_DIRECTORY=" + InRoot("/var/lib/keelson"), "CONFIGURATION_DIRECTORY=" + InRoot("/etc/keelson")};
+  std::vector<std::string> env = {"/usr/bin/env",
+                                  "-i",
+                                  "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                  "HOME=" + Rooted(home),
+                                  "USER=" + user,
+                                  "LOGNAME=" + user,
+                                  "NOTIFY_SOCKET=" + notify.path(),
+                                  "WATCHDOG_USEC=" + std::to_string(std::chrono::microseconds(kWatchdog).count()),
+                                  "STATE_DIRECTORY=" + InRoot("/var/lib/keelson"),
+                                  "CONFIGURATION_DIRECTORY=" + InRoot("/etc/keelson")};
   for (auto [it, end] = service.equal_range("Environment"); it != end; ++it) {
     for (const std::string& assignment : Words(it->second)) env.push_back(assignment);
   }
@@ -257,8 +262,12 @@ TEST_F(InstalledService, StartsLikeSystemdAgainstTheSandboxAndDrainsOnSigterm) {
     // directory must let the user reach the root and the notify socket.
     ASSERT_EQ(chmod(root_.path().c_str(), 0755), 0);
     ASSERT_EQ(chmod(notify.path().c_str(), 0666), 0);
-    argv = {"setpriv", "--reuid=" + std::to_string(uid_), "--regid=" + std::to_string(gid_), "--clear-groups",
-            "--no-new-privs", "--"};
+    argv = {"setpriv",
+            "--reuid=" + std::to_string(uid_),
+            "--regid=" + std::to_string(gid_),
+            "--clear-groups",
+            "--no-new-privs",
+            "--"};
   }
   argv.insert(argv.end(), env.begin(), env.end());
   argv.insert(argv.end(), exec.begin(), exec.end());
@@ -298,9 +307,11 @@ TEST_F(InstalledService, StartsLikeSystemdAgainstTheSandboxAndDrainsOnSigterm) {
       10s))
       << log();
   std::string base = "http://127.0.0.1:" + std::to_string(port);
-  testing::ProcessResult healthz = testing::RunProgram({"curl", "-sS", "--max-time", "10", "-w", " %{http_code}", base + "/healthz"});
+  testing::ProcessResult healthz =
+      testing::RunProgram({"curl", "-sS", "--max-time", "10", "-w", " %{http_code}", base + "/healthz"});
   EXPECT_EQ(healthz.out, "ok\n 200") << healthz.err;
-  testing::ProcessResult readyz = testing::RunProgram({"curl", "-sS", "--max-time", "10", "-w", " %{http_code}", base + "/readyz"});
+  testing::ProcessResult readyz =
+      testing::RunProgram({"curl", "-sS", "--max-time", "10", "-w", " %{http_code}", base + "/readyz"});
   EXPECT_EQ(readyz.out, "ready\n 200") << healthz.err;
   testing::ProcessResult status = testing::RunProgram({"curl", "-sf", "--max-time", "10", base + "/api/v1/status"});
   Result<manifest::Node> status_json = manifest::ParseJson(status.out, "status");
@@ -323,8 +334,7 @@ TEST_F(InstalledService, StartsLikeSystemdAgainstTheSandboxAndDrainsOnSigterm) {
   auto window = until - ready_at;
   const auto half = std::chrono::duration_cast<std::chrono::steady_clock::duration>(kWatchdog) / 2;
   EXPECT_GE(static_cast<double>(pings.size()), static_cast<double>(window / half) - 1)
-      << pings.size() << " pings in " << std::chrono::duration_cast<std::chrono::milliseconds>(window).count()
-      << " ms";
+      << pings.size() << " pings in " << std::chrono::duration_cast<std::chrono::milliseconds>(window).count() << " ms";
   EXPECT_LT(window, 120s);
   std::cerr << pings.size() << " watchdog pings in "
             << std::chrono::duration_cast<std::chrono::milliseconds>(window).count() << " ms, largest gap "
@@ -355,12 +365,12 @@ TEST_F(InstalledService, StartsLikeSystemdAgainstTheSandboxAndDrainsOnSigterm) {
   // Read as the service's user, as an administrator would (`sudo -u
   // keelson keelson audit log ...`): Git refuses repositories owned by
   // someone else.
-  std::vector<std::string> audit_argv = {KEELSON_BINARY, "audit", "log", "--repo",
-                                         InRoot("/var/lib/keelson/audit.git"), "--env", environment};
+  std::vector<std::string> audit_argv = {
+      KEELSON_BINARY, "audit", "log", "--repo", InRoot("/var/lib/keelson/audit.git"), "--env", environment};
   if (as_service_user) {
-    audit_argv.insert(audit_argv.begin(), {"setpriv", "--reuid=" + std::to_string(uid_),
-                                           "--regid=" + std::to_string(gid_), "--clear-groups", "--", "/usr/bin/env",
-                                           "HOME=" + Rooted(home)});
+    audit_argv.insert(audit_argv.begin(),
+                      {"setpriv", "--reuid=" + std::to_string(uid_), "--regid=" + std::to_string(gid_),
+                       "--clear-groups", "--", "/usr/bin/env", "HOME=" + Rooted(home)});
   }
   testing::ProcessResult audit_log = testing::RunProgram(audit_argv, "", InRoot("/var/lib/keelson"), 60);
   EXPECT_EQ(audit_log.exit_code, 0) << audit_log.err;

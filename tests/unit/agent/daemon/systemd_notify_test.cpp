@@ -75,7 +75,7 @@ TEST_F(SystemdNotify, ReadingTheTimePingsOnlyWhenDue) {
   Watchdog dog;
   WatchdogClock clock(dog);
   for (int i = 0; i < 1000; ++i) clock.Now();  // not due yet: nothing sent
-  std::this_thread::sleep_for(250ms);           // the 200 ms interval passes
+  std::this_thread::sleep_for(250ms);          // the 200 ms interval passes
   clock.Now();
   ASSERT_GE(socket_->WaitFor("WATCHDOG=1", 2s), 0);
   EXPECT_EQ(Pings(), 1u) << socket_->Transcript();
