@@ -3,12 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <optional>
 #include <ostream>
 #include <thread>
 
 #include "agent/cli/cli.h"
 #include "agent/config/agent_config.h"
 #include "agent/daemon/agent.h"
+#include "agent/daemon/systemd_notify.h"
 
 namespace keelson::cli {
 
@@ -61,8 +63,22 @@ int RunAgent(const Invocation& inv) {
   });
   int rc = kExitOk;
   config::AgentConfig running = std::move(cfg).value();
+  std::optional<config::AgentConfig> reloaded;  // read on SIGHUP, not yet proven to start
   while (true) {
-    Result<std::unique_ptr<daemon::Agent>> agent = daemon::Agent::Create(running, options);
+    Result<std::unique_ptr<daemon::Agent>> agent = daemon::Agent::Create(reloaded ? *reloaded : running, options);
+    // A reloaded config can parse and still not start (a trust file that
+    // is missing, a source URL that is refused): the process keeps running
+    // the previous one rather than exiting.
+    if (reloaded && !agent.ok()) {
+      spdlog::error("reload refused, keeping the running configuration: {}", agent.error().ToString());
+      reloaded.reset();
+      agent = daemon::Agent::Create(running, options);
+    }
+    if (reloaded) {
+      running = std::move(*reloaded);
+      reloaded.reset();
+      spdlog::info("reloaded {}", config_file);
+    }
     if (!agent.ok()) {
       inv.err << "keelson: error: " << agent.error().ToString() << "\n";
       rc = kExitUsage;
@@ -73,8 +89,13 @@ int RunAgent(const Invocation& inv) {
     rc = (*agent)->Run();
     current = nullptr;
     if (rc != daemon::kReloadExitCode || stopping) break;
+    daemon::NotifyReloading();  // until the next agent's READY=1
     Result<config::AgentConfig> fresh = config::LoadAgentConfig(config_file);
-    if (fresh.ok()) running = std::move(fresh).value();
+    if (fresh.ok()) {
+      reloaded = std::move(fresh).value();
+    } else {  // changed again since the agent checked it
+      spdlog::error("reload refused, keeping the running configuration: {}", fresh.error().ToString());
+    }
   }
   stopping = true;
   pthread_kill(signal_thread.native_handle(), SIGTERM);

@@ -20,6 +20,7 @@
 #include "agent/daemon/policy_gate.h"
 #include "agent/daemon/promotion.h"
 #include "agent/daemon/leader_election.h"
+#include "agent/daemon/systemd_notify.h"
 #include "agent/notify/from_config.h"  // notifications
 #include "agent/reconcile/clock.h"
 #include "agent/reconcile/drift.h"
@@ -108,7 +109,8 @@ struct Agent::Impl {
   std::unique_ptr<cluster::ObjectCache> cache;
   server::MetricsRegistry metrics;
   std::deque<json> history;  // recent passes that changed something, newest first
-  reconcile::RealClock clock;
+  Watchdog watchdog;              // WATCHDOG_USEC, when systemd set it
+  WatchdogClock clock{watchdog};  // health waits inside a pass keep it fed
   reconcile::BuiltinUnitRenderer renderer;
   std::unique_ptr<reconcile::FileInventoryStore> file_inventory;
   std::unique_ptr<reconcile::ClusterInventoryStore> cluster_inventory;
@@ -983,6 +985,7 @@ int Agent::Run() {
       std::unique_lock lock(a.mu);
       auto wake = next_drift;
       if (resync_at) wake = std::min(wake, *resync_at);
+      if (a.watchdog.enabled()) wake = std::min(wake, a.watchdog.next_due());
       if (a.gate_retry) {  // a denied revision may pass then (policy_gate.h)
         auto in = std::chrono::duration_cast<std::chrono::steady_clock::duration>(*a.gate_retry -
                                                                                  std::chrono::system_clock::now());
@@ -1023,7 +1026,7 @@ int Agent::Run() {
       a.trigger.clear();
       dirty.swap(a.drift_dirty);
     }
-    sd_notify(0, "WATCHDOG=1");
+    a.watchdog.Ping();
     if (!trigger.empty()) {
       healthy = a.RunPass(trigger);
       resync_at.reset();

@@ -37,6 +37,8 @@ std::chrono::milliseconds Since(Clock& clock, Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now() - start);
 }
 
+constexpr std::chrono::milliseconds kCacheWaitSlice{1000};
+
 bool HasOtherManager(const Node& object) {
   const Node* managed = object.FindPath({"metadata", "managedFields"});
   if (managed == nullptr || !managed->IsSequence()) return false;
@@ -222,10 +224,12 @@ bool UnitApplier::WaitHealthy(const Wave& wave, Clock::time_point deadline, Unit
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_.Now());
     if (all_cached) {
-      // Every pending object is watched: wait for the next change (or the
-      // slowest poll interval, should the watch be quiet) instead of polling.
+      // Every pending object is watched: wait for the next change instead of
+      // polling. The wait is cut at a second so the clock (and through it a
+      // systemd watchdog) hears from this thread at least that often; a
+      // re-check against the cache costs no request.
       options_.cache->WaitForChange(generation, std::chrono::steady_clock::now() +
-                                                    std::min(options_.max_poll_interval, left));
+                                                    std::min({options_.max_poll_interval, left, kCacheWaitSlice}));
       if (!clock_.SleepFor(std::chrono::milliseconds(0))) {
         result->interrupted = true;
         result->failure = MakeError(ErrorCode::kUnavailable, "stopped while waiting for " + wave.Label() + " to be healthy");

@@ -154,10 +154,16 @@ std::string AgentHarness::AgentLog() const {
 
 int AgentHarness::AgentPort() const {
   std::string log = AgentLog();
-  std::size_t at = log.find("listening on 127.0.0.1:");
+  std::size_t at = log.rfind("listening on 127.0.0.1:");
   if (at == std::string::npos) return 0;
   return std::atoi(log.c_str() + at + std::string("listening on 127.0.0.1:").size());
 }
+
+pid_t AgentHarness::AgentPid() const { return agent_ ? agent_->pid() : -1; }
+
+bool AgentHarness::AgentRunning() { return agent_ && agent_->Running(); }
+
+std::string AgentHarness::RepoUrl() const { return daemon_ ? daemon_->Url("repo.git") : ""; }
 
 ProcessResult AgentHarness::Kubectl(const std::vector<std::string>& args) const {
   std::vector<std::string> argv = {"kubectl", "--kubeconfig", kubeconfig_};

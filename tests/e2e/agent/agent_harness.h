@@ -3,6 +3,8 @@
 // ssh-keygen keys, and the keelson agent as a separate process.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <functional>
 #include <map>
@@ -43,8 +45,13 @@ class AgentHarness {
   void KillAgent();
   void StopAgent();
   std::string AgentLog() const;
-  // The agent's HTTP port, from its log (0 until it is listening).
+  // The agent's HTTP port, from the last "listening on" line of its log (0
+  // until it is listening); a reload binds anew.
   int AgentPort() const;
+  // The process StartAgent started, to signal it (-1 when none), and
+  // whether it is still running.
+  pid_t AgentPid() const;
+  bool AgentRunning();
 
   // More agents, each with its own state dir and log (leader election):
   // the generated config with stateDir <dir>/state-<name> and `extra_yaml`
@@ -63,6 +70,13 @@ class AgentHarness {
   ProcessResult Keelson(const std::vector<std::string>& args) const;
 
   const std::string& config_path() const { return config_path_; }
+  // For configs written by hand: the sandbox's kubeconfig, the Git URL of
+  // the repository Commit pushes to, the allowed_signers file that trusts
+  // "alice", and an ed25519 private key for the audit trail.
+  const std::string& kubeconfig() const { return kubeconfig_; }
+  std::string RepoUrl() const;
+  std::string AllowedSignersPath() const { return dir_.path() + "/allowed_signers"; }
+  std::string AuditKeyPath() const { return dir_.path() + "/agent"; }
   const std::string& dir() const { return dir_.path(); }
 
  private:

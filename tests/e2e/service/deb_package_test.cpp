@@ -5,37 +5,12 @@
 
 #include <filesystem>
 
+#include "tests/e2e/service/deb_package_fixture.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 
 namespace keelson {
 namespace {
-
-class DebPackage : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    if (!testing::HaveProgram("cpack") || !testing::HaveProgram("dpkg-deb")) return;
-    out_ = new testing::TempDir();
-    testing::ProcessResult r =
-        testing::RunProgram({"cpack", "-G", "DEB", "-B", out_->path()}, "", KEELSON_BUILD_DIR, 300);
-    build_log_ = r.out + r.err;
-    for (const auto& e : std::filesystem::directory_iterator(out_->path())) {
-      if (e.path().extension() == ".deb") deb_ = e.path().string();
-    }
-  }
-  static void TearDownTestSuite() {
-    delete out_;
-    out_ = nullptr;
-  }
-  void SetUp() override {
-    if (out_ == nullptr) GTEST_SKIP() << "cpack or dpkg-deb missing";
-    ASSERT_FALSE(deb_.empty()) << build_log_;
-  }
-
-  static inline testing::TempDir* out_ = nullptr;
-  static inline std::string deb_;
-  static inline std::string build_log_;
-};
 
 TEST_F(DebPackage, DeclaresRuntimeDependencies) {
   testing::ProcessResult r = testing::RunProgram({"dpkg-deb", "-f", deb_, "Depends"});
@@ -61,12 +36,7 @@ TEST_F(DebPackage, ShipsBinaryUnitConfigAndManPage) {
 TEST_F(DebPackage, InstallsAndPurgesInAThrowawayRoot) {
   if (!testing::HaveProgram("dpkg")) GTEST_SKIP() << "dpkg missing";
   testing::TempDir root;
-  std::filesystem::create_directories(root.path() + "/var/lib/dpkg/info");
-  std::filesystem::create_directories(root.path() + "/var/lib/dpkg/updates");
-  std::filesystem::create_directories(root.path() + "/etc");
-  root.Write("var/lib/dpkg/status", "");
-  testing::ProcessResult install = testing::RunProgram({"dpkg", "--root=" + root.path(), "--force-depends",
-                                                        "--force-script-chrootless", "--log=/dev/null", "-i", deb_});
+  testing::ProcessResult install = InstallInto(root);
   ASSERT_EQ(install.exit_code, 0) << install.out << install.err;
   EXPECT_TRUE(std::filesystem::exists(root.path() + "/usr/bin/keelson"));
   std::string passwd = testing::ReadFileOrDie(root.path() + "/etc/passwd");

@@ -1,0 +1,126 @@
+// The watchdog and reload messages, received on a real unix datagram
+// socket given to libsystemd as NOTIFY_SOCKET.
+#include "agent/daemon/systemd_notify.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+
+#include "tests/testing/notify_socket.h"
+#include "tests/testing/temp_dir.h"
+
+namespace keelson::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+class SystemdNotify : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    socket_ = std::make_unique<testing::NotifySocket>(dir_.path() + "/notify");
+    ASSERT_TRUE(socket_->ok());
+    setenv("NOTIFY_SOCKET", socket_->path().c_str(), 1);
+    unsetenv("WATCHDOG_USEC");
+    unsetenv("WATCHDOG_PID");
+  }
+  void TearDown() override {
+    unsetenv("NOTIFY_SOCKET");
+    unsetenv("WATCHDOG_USEC");
+    unsetenv("WATCHDOG_PID");
+  }
+  std::size_t Pings() const {
+    std::size_t n = 0;
+    for (const testing::NotifySocket::Message& m : socket_->Messages()) n += m.Has("WATCHDOG=1") ? 1 : 0;
+    return n;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::NotifySocket> socket_;
+};
+
+TEST_F(SystemdNotify, IntervalIsHalfOfWatchdogUsec) {
+  setenv("WATCHDOG_USEC", "3000000", 1);
+  Watchdog dog;
+  EXPECT_TRUE(dog.enabled());
+  EXPECT_EQ(dog.interval(), std::chrono::steady_clock::duration(1500ms));
+}
+
+TEST_F(SystemdNotify, AWatchdogForAnotherProcessIsNotOurs) {
+  setenv("WATCHDOG_USEC", "3000000", 1);
+  setenv("WATCHDOG_PID", std::to_string(getpid() + 1).c_str(), 1);
+  Watchdog dog;
+  EXPECT_FALSE(dog.enabled());
+}
+
+// A health wait longer than the watchdog timeout keeps pinging at half of
+// it; with the old plain clock it would send nothing until the pass ended.
+TEST_F(SystemdNotify, LongSleepsKeepTheWatchdogFed) {
+  setenv("WATCHDOG_USEC", "200000", 1);  // pings due every 100 ms
+  Watchdog dog;
+  WatchdogClock clock(dog);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(clock.SleepFor(650ms));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 650ms);
+  ASSERT_GE(socket_->WaitFor("WATCHDOG=1", 2s), 0);
+  // 6 are due; a loaded machine may merge a few wakes, never most.
+  EXPECT_GE(Pings(), 4u) << socket_->Transcript();
+  EXPECT_LE(Pings(), 8u) << socket_->Transcript();
+}
+
+TEST_F(SystemdNotify, ReadingTheTimePingsOnlyWhenDue) {
+  setenv("WATCHDOG_USEC", "400000", 1);
+  Watchdog dog;
+  WatchdogClock clock(dog);
+  for (int i = 0; i < 1000; ++i) clock.Now();  // not due yet: nothing sent
+  std::this_thread::sleep_for(250ms);          // the 200 ms interval passes
+  clock.Now();
+  ASSERT_GE(socket_->WaitFor("WATCHDOG=1", 2s), 0);
+  EXPECT_EQ(Pings(), 1u) << socket_->Transcript();
+}
+
+TEST_F(SystemdNotify, WithoutAWatchdogSleepsSendNothing) {
+  Watchdog dog;
+  EXPECT_FALSE(dog.enabled());
+  WatchdogClock clock(dog);
+  EXPECT_TRUE(clock.SleepFor(50ms));
+  clock.Now();
+  dog.Ping();  // the main loop's own ping still goes out: systemd ignores it
+  ASSERT_GE(socket_->WaitFor("WATCHDOG=1", 2s), 0);
+  EXPECT_EQ(Pings(), 1u) << socket_->Transcript();
+}
+
+TEST_F(SystemdNotify, WakeEndsALongSleepAtOnce) {
+  setenv("WATCHDOG_USEC", "200000", 1);
+  Watchdog dog;
+  WatchdogClock clock(dog);
+  std::thread waker([&] {
+    std::this_thread::sleep_for(150ms);
+    clock.Wake();
+  });
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(clock.SleepFor(30s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  waker.join();
+}
+
+TEST_F(SystemdNotify, ReloadingCarriesTheMonotonicTime) {
+  NotifyReloading();
+  long at = socket_->WaitFor("RELOADING=1", 2s);
+  ASSERT_GE(at, 0) << socket_->Transcript();
+  testing::NotifySocket::Message m = socket_->Messages()[static_cast<std::size_t>(at)];
+  ASSERT_TRUE(m.Has("MONOTONIC_USEC=")) << m.text;
+  std::size_t pos = m.text.find("MONOTONIC_USEC=") + std::string("MONOTONIC_USEC=").size();
+  struct timespec ts {};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  long long now_usec = static_cast<long long>(ts.tv_sec) * 1'000'000LL + ts.tv_nsec / 1000;
+  long long sent = std::stoll(m.text.substr(pos));
+  EXPECT_GT(sent, 0);
+  EXPECT_LE(sent, now_usec);
+  EXPECT_GT(sent, now_usec - 10'000'000LL);
+}
+
+}  // namespace
+}  // namespace keelson::daemon
