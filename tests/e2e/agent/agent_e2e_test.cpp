@@ -83,7 +83,9 @@ TEST(AgentEndToEnd, AppliesInDependsOnAndWaveOrder) {
   h.Commit(BaseRepo(), "initial");
   h.StartAgent();
   ASSERT_TRUE(Eventually([&] { return Healthy(h); }, 60s)) << h.AgentLog();
-  std::vector<std::string> log = h.SandboxRequests();
+  std::vector<AgentHarness::SandboxRequest> timed = h.SandboxRequestLog();
+  std::vector<std::string> log;
+  for (const AgentHarness::SandboxRequest& r : timed) log.push_back(r.what);
   std::size_t ns = IndexOf(log, "PATCH /api/v1/namespaces/app");
   std::size_t db = IndexOf(log, "PATCH /apis/apps/v1/namespaces/app/deployments/db");
   std::size_t settings = IndexOf(log, "PATCH /api/v1/namespaces/app/configmaps/db-settings");
@@ -92,13 +94,10 @@ TEST(AgentEndToEnd, AppliesInDependsOnAndWaveOrder) {
   EXPECT_LT(ns, db);        // dependsOn: infra before db
   EXPECT_LT(db, settings);  // wave -1 before wave 1 inside db
   EXPECT_LT(settings, web); // dependsOn: db before web
-  // The db Deployment had to be healthy before wave 1 started: its status
-  // was read between the two applies.
-  bool polled = false;
-  for (std::size_t i = db + 1; i < settings; ++i) {
-    polled = polled || log[i].find("/deployments/db") != std::string::npos;
-  }
-  EXPECT_TRUE(polled);
+  // The db Deployment had to be healthy before wave 1 started: the sandbox
+  // rolls a Deployment out 200 ms after its apply (the harness's rollout
+  // delay), and wave 1 came no earlier.
+  EXPECT_GE(timed[settings].time - timed[db].time, 200ms);
   ASSERT_EQ(h.Keelson({"status", "--config", h.config_path()}).out.find("Failed"), std::string::npos);
 }
 
@@ -220,15 +219,16 @@ spec:
   h.StartAgent();
   ASSERT_TRUE(Eventually([&] { return !h.Get("configmap", "app", "charted-greeting").IsNull(); }, 60s))
       << h.AgentLog();
-  std::vector<std::string> log = h.SandboxRequests();
+  std::vector<AgentHarness::SandboxRequest> timed = h.SandboxRequestLog();
+  std::vector<std::string> log;
+  for (const AgentHarness::SandboxRequest& r : timed) log.push_back(r.what);
   std::size_t overlay = IndexOf(log, "PATCH /apis/apps/v1/namespaces/app/deployments/dev-web");
   std::size_t chart = IndexOf(log, "PATCH /api/v1/namespaces/app/configmaps/charted-greeting");
   ASSERT_LT(overlay, log.size()) << h.AgentLog();
   EXPECT_LT(overlay, chart);
-  // The overlay's Deployment was read back healthy before the chart started.
-  bool polled = false;
-  for (std::size_t i = overlay + 1; i < chart; ++i) polled = polled || log[i].find("/deployments/dev-web") != std::string::npos;
-  EXPECT_TRUE(polled);
+  // The overlay's Deployment was healthy before the chart started: no
+  // earlier than its 200 ms rollout in the sandbox.
+  EXPECT_GE(timed[chart].time - timed[overlay].time, 200ms);
   manifest::Node cm = h.Get("configmap", "app", "charted-greeting");
   EXPECT_EQ(cm.FindPath({"data", "greeting"})->AsString(), "hello from dev");
 }

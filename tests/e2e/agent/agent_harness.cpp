@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <ctime>
 #include <filesystem>
 
 #include "renderers/manifest/json.h"
@@ -181,12 +182,25 @@ manifest::Node AgentHarness::Get(const std::string& kind, const std::string& ns,
 }
 
 std::vector<std::string> AgentHarness::SandboxRequests() const {
-  ProcessResult r = Kubectl({"get", "--raw", "/sandbox/requests"});
   std::vector<std::string> out;
+  for (const SandboxRequest& r : SandboxRequestLog()) out.push_back(r.what);
+  return out;
+}
+
+std::vector<AgentHarness::SandboxRequest> AgentHarness::SandboxRequestLog() const {
+  ProcessResult r = Kubectl({"get", "--raw", "/sandbox/requests"});
+  std::vector<SandboxRequest> out;
   Result<manifest::Node> n = manifest::ParseJson(r.out, "requests");
   if (!n.ok() || n->Find("items") == nullptr) return out;
   for (const manifest::Node& item : n->Find("items")->items()) {
-    out.push_back(item.GetString("method") + " " + item.GetString("path"));
+    // "2026-11-27T14:04:33.289Z": milliseconds since the epoch.
+    std::string time = item.GetString("time");
+    std::tm tm{};
+    std::int64_t ms = 0;
+    if (time.size() >= 23 && strptime(time.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) != nullptr) {
+      ms = static_cast<std::int64_t>(timegm(&tm)) * 1000 + std::stoi(time.substr(20, 3));
+    }
+    out.push_back(SandboxRequest{item.GetString("method") + " " + item.GetString("path"), std::chrono::milliseconds(ms)});
   }
   return out;
 }

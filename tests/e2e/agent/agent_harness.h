@@ -67,6 +67,12 @@ class AgentHarness {
   manifest::Node Get(const std::string& kind, const std::string& ns, const std::string& name) const;
   // "METHOD path" of every request the sandbox served, in order.
   std::vector<std::string> SandboxRequests() const;
+  // The same with the time the sandbox served each one.
+  struct SandboxRequest {
+    std::string what;                 // "METHOD path"
+    std::chrono::milliseconds time{};  // since the epoch
+  };
+  std::vector<SandboxRequest> SandboxRequestLog() const;
   ProcessResult Keelson(const std::vector<std::string>& args) const;
 
   const std::string& config_path() const { return config_path_; }

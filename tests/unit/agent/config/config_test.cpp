@@ -185,7 +185,15 @@ TEST(Environment, ParsesPoliciesAndInlineGates) {
   ASSERT_EQ(env->gates->windows.size(), 1u);
   EXPECT_EQ(env->gates->windows[0].duration_seconds, 60 * 3600);
   EXPECT_TRUE(env->gated());
-  EXPECT_FALSE(ParseEnvironment(kEnvironment, "keelson.yaml", "platform")->gated());
+  // A promotion rule is a gate too (it is checked with the other gates).
+  EXPECT_TRUE(ParseEnvironment(kEnvironment, "keelson.yaml", "platform")->gated());
+  std::string plain = kEnvironment;
+  std::size_t at = plain.find("  promotion:");
+  ASSERT_NE(at, std::string::npos);
+  plain.erase(at, plain.find("  units:") - at);
+  Result<EnvironmentSpec> ungated = ParseEnvironment(plain, "keelson.yaml", "platform");
+  ASSERT_TRUE(ungated.ok()) << ungated.error().ToString();
+  EXPECT_FALSE(ungated->gated());
 }
 
 TEST(Environment, GatesFileAndFieldErrors) {
