@@ -974,7 +974,9 @@ int Agent::Run() {
   // While something is unhealthy (a transient API failure, a unit waiting
   // on a dependency) the loop reconciles again on its own this often.
   constexpr auto kResyncWhileUnhealthy = std::chrono::seconds(30);
-  std::optional<std::chrono::steady_clock::time_point> resync_at;
+  // time_point::max(): no resync planned (a plain value: g++ -O3 misjudges
+  // an optional time_point here as maybe uninitialized).
+  auto resync_at = std::chrono::steady_clock::time_point::max();
   std::string stop_reason = "stopped";
   // The full drift sweep's period while the watch covers every managed kind.
   constexpr auto kDriftSweep = std::chrono::seconds(60);
@@ -984,7 +986,7 @@ int Agent::Run() {
     {
       std::unique_lock lock(a.mu);
       auto wake = next_drift;
-      if (resync_at) wake = std::min(wake, *resync_at);
+      wake = std::min(wake, resync_at);
       if (a.watchdog.enabled()) wake = std::min(wake, a.watchdog.next_due());
       if (a.gate_retry) {  // a denied revision may pass then (policy_gate.h)
         auto in = std::chrono::duration_cast<std::chrono::steady_clock::duration>(*a.gate_retry -
@@ -999,7 +1001,7 @@ int Agent::Run() {
         a.pending = true;
         if (a.trigger.empty()) a.trigger = "gate-retry";
       }
-      if (resync_at && std::chrono::steady_clock::now() >= *resync_at && !a.pending) {
+      if (std::chrono::steady_clock::now() >= resync_at && !a.pending) {
         a.pending = true;
         if (a.trigger.empty()) a.trigger = "resync";
       }
@@ -1029,8 +1031,8 @@ int Agent::Run() {
     a.watchdog.Ping();
     if (!trigger.empty()) {
       healthy = a.RunPass(trigger);
-      resync_at.reset();
-      if (!healthy) resync_at = std::chrono::steady_clock::now() + kResyncWhileUnhealthy;
+      resync_at = healthy ? std::chrono::steady_clock::time_point::max()
+                          : std::chrono::steady_clock::now() + kResyncWhileUnhealthy;
     }
     if (a.options.once) break;
     if (std::chrono::steady_clock::now() >= next_drift) {
