@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "agent/config/fields.h"
+#include "agent/config/schema.h"
 #include "renderers/manifest/yaml.h"
 
 namespace keelson::config {
@@ -205,6 +206,7 @@ Result<AgentConfig> ParseAgentConfig(std::string_view text, const std::string& f
     r.Adopt(l);
   }
   if (!r.ok()) return r.error();
+  if (Status s = ValidateAgainstSchema(*doc, SchemaKind::kAgentConfig, file); !s) return std::move(s).error();
   if (cfg.audit.branch.empty()) cfg.audit.branch = "keelson/audit/" + cfg.environment;
   return cfg;
 }

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "agent/config/fields.h"
+#include "agent/config/schema.h"
 #include "renderers/manifest/filesystem.h"
 #include "renderers/manifest/yaml.h"
 
@@ -179,6 +180,7 @@ Result<EnvironmentSpec> ParseEnvironment(std::string_view text, const std::strin
     r.Adopt(s);
   }
   if (!r.ok()) return r.error();
+  if (Status s = ValidateAgainstSchema(*doc, SchemaKind::kEnvironment, file); !s) return std::move(s).error();
   return env;
 }
 
