@@ -954,7 +954,14 @@ int Agent::Run() {
   if (a.elector) {
     spdlog::info("leader election: {} waiting for lease {}/{}", a.elector->identity(),
                  a.cfg.leader_election.lease_namespace, a.cfg.leader_election.lease_name);
+    // A standby is a healthy service: it tells systemd it is up (or a
+    // second host's unit would time out starting and restart forever) and
+    // keeps the watchdog fed while it waits.
+    sd_notify(0, ("READY=1\nSTATUS=standby: waiting for lease " + a.cfg.leader_election.lease_namespace + "/" +
+                  a.cfg.leader_election.lease_name)
+                     .c_str());
     if (!a.elector->Acquire([&a] {
+          a.watchdog.Ping();
           std::lock_guard lock(a.mu);
           return a.stop;
         })) {
@@ -967,8 +974,10 @@ int Agent::Run() {
       spdlog::shutdown();
       std::_Exit(kLostLeadershipExitCode);
     });
+    sd_notify(0, "STATUS=leader: starting the first reconcile");
+  } else {
+    sd_notify(0, "READY=1");
   }
-  sd_notify(0, "READY=1");
   bool healthy = false;
   auto next_drift = std::chrono::steady_clock::now() + a.options.drift_interval;
   // While something is unhealthy (a transient API failure, a unit waiting

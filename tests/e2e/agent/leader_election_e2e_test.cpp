@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
 
 #include "tests/e2e/agent/agent_harness.h"
+#include "tests/testing/notify_socket.h"
 
 namespace keelson {
 namespace {
@@ -60,9 +62,20 @@ TEST(LeaderElectionEndToEnd, StandbyTakesOverAfterTheLeaderIsKilled) {
   h.StartNamedAgent("a", kElection);
   ASSERT_TRUE(Eventually([&] { return Leads(h.NamedAgentLog("a")); }, 30s)) << h.NamedAgentLog("a");
   ASSERT_TRUE(Eventually([&] { return Data(h, "settings") == "one"; }, 60s)) << h.NamedAgentLog("a");
+  // The standby runs as a systemd service would: it reports READY=1 with a
+  // standby status while it waits (a unit that never became ready would be
+  // restarted by systemd over and over).
+  testing::NotifySocket notify(h.dir() + "/notify-b");
+  ASSERT_TRUE(notify.ok());
+  setenv("NOTIFY_SOCKET", notify.path().c_str(), 1);
   h.StartNamedAgent("b", kElection);
+  unsetenv("NOTIFY_SOCKET");
   ASSERT_TRUE(Eventually([&] { return h.NamedAgentLog("b").find("waiting for lease") != std::string::npos; }, 30s))
       << h.NamedAgentLog("b");
+  long ready = notify.WaitFor("READY=1", 10s);
+  ASSERT_GE(ready, 0) << h.NamedAgentLog("b");
+  EXPECT_TRUE(notify.Messages()[static_cast<std::size_t>(ready)].Has("STATUS=standby: waiting for lease default/keelson-dev"))
+      << notify.Messages()[static_cast<std::size_t>(ready)].text;
   std::string leader = LeaseHolder(h);
   ASSERT_FALSE(leader.empty());
   // The standby stays a standby while the leader renews (several retry
@@ -81,6 +94,7 @@ TEST(LeaderElectionEndToEnd, StandbyTakesOverAfterTheLeaderIsKilled) {
   auto took_over = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed);
   std::printf("standby took over %lld ms after the leader was killed\n", static_cast<long long>(took_over.count()));
   EXPECT_LE(took_over, 15s + 2s + 1s);  // lease duration + retry period + polling slack
+  EXPECT_GE(notify.WaitFor("STATUS=leader: starting the first reconcile", 10s), ready);
   EXPECT_NE(LeaseHolder(h), leader);
   EXPECT_FALSE(AppliedBeforeLeading(h.NamedAgentLog("b"))) << h.NamedAgentLog("b");
   manifest::Node lease = h.Get("lease", "default", "keelson-dev");
