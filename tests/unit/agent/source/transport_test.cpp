@@ -11,6 +11,7 @@
 #include "tests/unit/agent/source/fake_clock.h"
 #include "tests/unit/agent/source/git_fixture.h"
 #include "tests/unit/agent/source/servers.h"
+#include "tests/unit/agent/source/transport_fixture.h"
 
 namespace keelson::source {
 namespace {
@@ -18,41 +19,7 @@ namespace {
 using testing::CommitFile;
 using testing::Git;
 
-class TransportTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    repos_ = dir_.path() + "/repos";
-    upstream_ = repos_ + "/app.git";
-    std::filesystem::create_directories(upstream_);
-    work_ = dir_.path() + "/work";
-    std::filesystem::create_directories(work_);
-    testing::InitRepo(work_);
-    head_ = CommitFile(work_, "deploy.yaml", "replicas: 1\n", "first");
-    Git(dir_.path(), {"init", "-q", "--bare", upstream_});
-    Git(work_, {"push", "-q", upstream_, "main"});
-  }
-
-  std::string Push() {
-    std::string id = CommitFile(work_, "deploy.yaml", "replicas: " + std::to_string(++pushes_ + 1) + "\n", "more");
-    Git(work_, {"push", "-q", upstream_, "main"});
-    return id;
-  }
-
-  SourceSpec Spec(const std::string& url, const std::string& name) {
-    SourceSpec spec;
-    spec.name = name;
-    spec.url = url;
-    spec.track = {Tracking::Kind::kBranch, "main"};
-    spec.timeout = std::chrono::seconds(30);
-    spec.max_attempts = 1;
-    return spec;
-  }
-
-  keelson::testing::TempDir dir_;
-  std::string repos_, upstream_, work_, head_;
-  int pushes_ = 0;
-  FakeClock clock_;
-};
+class TransportTest : public testing::TransportFixture {};
 
 TEST_F(TransportTest, LibraryIsBuiltWithHttpsAndSsh) {
   GitRepository::Features f = GitRepository::LibraryFeatures();
