@@ -21,14 +21,6 @@ struct VerifyArgs {
   std::string policy;
 };
 
-std::optional<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 int InputError(const Invocation& inv, const Error& e) {
   inv.err << "keelson: error: " << e.ToString() << "\n";
   return kExitUsage;
@@ -79,41 +71,13 @@ int RunVerify(const Invocation& inv) {
     return UsageError(inv, "verify needs at least one of --allowed-signers, --openpgp-keyring, --x509-roots");
   }
 
-  trust::TrustMaterial material;
-  auto load = [&](const std::string& path) -> Result<std::string> {
-    std::optional<std::string> text = ReadWholeFile(path);
-    if (!text) return MakeError(ErrorCode::kNotFound, path + ": cannot read file");
-    return std::move(*text);
-  };
-  if (!args.allowed_signers.empty()) {
-    Result<std::string> text = load(args.allowed_signers);
-    if (!text.ok()) return InputError(inv, text.error());
-    Result<trust::AllowedSigners> parsed = trust::AllowedSigners::Parse(*text, args.allowed_signers);
-    if (!parsed.ok()) return InputError(inv, parsed.error());
-    material.ssh = std::move(parsed).value();
-  }
-  if (!args.openpgp_keyring.empty()) {
-    Result<std::string> text = load(args.openpgp_keyring);
-    if (!text.ok()) return InputError(inv, text.error());
-    Result<trust::PgpKeyring> parsed = trust::PgpKeyring::Parse(*text, args.openpgp_keyring);
-    if (!parsed.ok()) return InputError(inv, parsed.error());
-    material.openpgp = std::move(parsed).value();
-  }
-  if (!args.x509_roots.empty()) {
-    Result<std::string> text = load(args.x509_roots);
-    if (!text.ok()) return InputError(inv, text.error());
-    Result<trust::X509Roots> parsed = trust::X509Roots::Parse(*text, args.x509_roots);
-    if (!parsed.ok()) return InputError(inv, parsed.error());
-    material.x509 = std::move(parsed).value();
-  }
-  trust::TrustPolicy policy;
-  if (!args.policy.empty()) {
-    Result<std::string> text = load(args.policy);
-    if (!text.ok()) return InputError(inv, text.error());
-    Result<trust::TrustPolicy> parsed = trust::TrustPolicy::Parse(*text, args.policy);
-    if (!parsed.ok()) return InputError(inv, parsed.error());
-    policy = std::move(parsed).value();
-  }
+  trust::TrustFiles files{args.allowed_signers, args.openpgp_keyring, args.x509_roots, args.policy};
+  Result<trust::TrustMaterial> loaded = trust::LoadTrustMaterial(files);
+  if (!loaded.ok()) return InputError(inv, loaded.error());
+  trust::TrustMaterial material = std::move(loaded).value();
+  Result<std::optional<trust::TrustPolicy>> loaded_policy = trust::LoadTrustPolicy(files);
+  if (!loaded_policy.ok()) return InputError(inv, loaded_policy.error());
+  trust::TrustPolicy policy = loaded_policy->value_or(trust::TrustPolicy());
 
   Result<source::GitRepository> repo = source::GitRepository::Open(args.repo);
   if (!repo.ok()) return InputError(inv, repo.error());

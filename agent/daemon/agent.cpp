@@ -274,33 +274,14 @@ keelson::Status Agent::Impl::Init() {
     if (Status s = source::ValidateSourceSpec(spec); !s) return std::move(s).error().InFile(cfg.file);
     rt.mirror = std::make_shared<source::Mirror>(spec, cfg.state_dir + "/mirrors");
     if (sc.trust.mode != "none") {
-      if (!sc.trust.allowed_signers.empty()) {
-        std::optional<std::string> text = ReadFile(sc.trust.allowed_signers);
-        if (!text) return MakeError(ErrorCode::kNotFound, "cannot read", Location{sc.trust.allowed_signers, 0, 0, {}});
-        Result<trust::AllowedSigners> a = trust::AllowedSigners::Parse(*text, sc.trust.allowed_signers);
-        if (!a.ok()) return std::move(a).error();
-        rt.material.ssh = std::move(a).value();
-      }
-      if (!sc.trust.openpgp_keyring.empty()) {
-        std::optional<std::string> text = ReadFile(sc.trust.openpgp_keyring);
-        if (!text) return MakeError(ErrorCode::kNotFound, "cannot read", Location{sc.trust.openpgp_keyring, 0, 0, {}});
-        Result<trust::PgpKeyring> k = trust::PgpKeyring::Parse(*text, sc.trust.openpgp_keyring);
-        if (!k.ok()) return std::move(k).error();
-        rt.material.openpgp = std::move(k).value();
-      }
-      if (!sc.trust.x509_roots.empty()) {
-        std::optional<std::string> text = ReadFile(sc.trust.x509_roots);
-        if (!text) return MakeError(ErrorCode::kNotFound, "cannot read", Location{sc.trust.x509_roots, 0, 0, {}});
-        Result<trust::X509Roots> x = trust::X509Roots::Parse(*text, sc.trust.x509_roots);
-        if (!x.ok()) return std::move(x).error();
-        rt.material.x509 = std::move(x).value();
-      }
-      if (!sc.trust.policy.empty()) {
-        std::optional<std::string> text = ReadFile(sc.trust.policy);
-        if (!text) return MakeError(ErrorCode::kNotFound, "cannot read", Location{sc.trust.policy, 0, 0, {}});
-        Result<trust::TrustPolicy> p = trust::TrustPolicy::Parse(*text, sc.trust.policy);
-        if (!p.ok()) return std::move(p).error();
-        rt.policy = std::move(p).value();
+      trust::TrustFiles files{sc.trust.allowed_signers, sc.trust.openpgp_keyring, sc.trust.x509_roots, sc.trust.policy};
+      Result<trust::TrustMaterial> material = trust::LoadTrustMaterial(files);
+      if (!material.ok()) return std::move(material).error();
+      rt.material = std::move(material).value();
+      Result<std::optional<trust::TrustPolicy>> policy = trust::LoadTrustPolicy(files);
+      if (!policy.ok()) return std::move(policy).error();
+      if (policy->has_value()) {
+        rt.policy = std::move(**policy);
       } else {
         rt.policy.mode = sc.trust.mode == "head" ? trust::PolicyMode::kHead : trust::PolicyMode::kEveryCommit;
         rt.policy.first_parent = sc.trust.first_parent;

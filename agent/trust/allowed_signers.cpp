@@ -3,7 +3,8 @@
 #include <cctype>
 #include <charconv>
 #include <ctime>
-#include <fstream>
+
+#include "agent/trust/policy.h"
 
 namespace keelson::trust {
 namespace {
@@ -135,13 +136,9 @@ std::optional<std::int64_t> ParseSshTime(std::string_view text) {
 }
 
 Result<AllowedSigners> AllowedSigners::Load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return MakeError(ErrorCode::kNotFound, "cannot read allowed signers file", Location{path, 0, 0, ""});
-  // One byte more than the cap, so that an oversized file is seen as such.
-  std::string text(kMaxAllowedSignersBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  return Parse(text, path);
+  Result<std::string> text = ReadTrustFile(path, "allowed signers file", kMaxAllowedSignersBytes);
+  if (!text.ok()) return std::move(text).error();
+  return Parse(*text, path);
 }
 
 Result<AllowedSigners> AllowedSigners::Parse(std::string_view text, std::string_view file) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
 
 #include "agent/trust/encoding.h"
 #include "agent/trust/sshsig.h"
@@ -484,6 +485,57 @@ TrustReport EvaluateTag(std::string_view id, std::string_view raw, const TrustPo
   if (!check.valid) return report;
   ApplyPolicy(report, check, policy, nullptr, 0);
   return report;
+}
+
+Result<std::string> ReadTrustFile(const std::string& path, std::string_view what, std::size_t cap) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return MakeError(ErrorCode::kNotFound, "cannot read " + std::string(what), Location{path, 0, 0, ""});
+  in.seekg(0, std::ios::end);
+  std::streamoff size = in.tellg();
+  if (size < 0) return MakeError(ErrorCode::kNotFound, "cannot read " + std::string(what), Location{path, 0, 0, ""});
+  if (static_cast<std::uint64_t>(size) > cap) {
+    return MakeError(ErrorCode::kLimitExceeded,
+                     std::string(what) + " is larger than " + std::to_string(cap) + " bytes; refused unread",
+                     Location{path, 0, 0, ""});
+  }
+  in.seekg(0, std::ios::beg);
+  std::string text(static_cast<std::size_t>(size), '\0');
+  in.read(text.data(), size);
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return text;
+}
+
+Result<TrustMaterial> LoadTrustMaterial(const TrustFiles& files) {
+  TrustMaterial material;
+  if (!files.allowed_signers.empty()) {
+    Result<AllowedSigners> a = AllowedSigners::Load(files.allowed_signers);
+    if (!a.ok()) return std::move(a).error();
+    material.ssh = std::move(a).value();
+  }
+  if (!files.openpgp_keyring.empty()) {
+    Result<std::string> text = ReadTrustFile(files.openpgp_keyring, "OpenPGP keyring");
+    if (!text.ok()) return std::move(text).error();
+    Result<PgpKeyring> k = PgpKeyring::Parse(*text, files.openpgp_keyring);
+    if (!k.ok()) return std::move(k).error();
+    material.openpgp = std::move(k).value();
+  }
+  if (!files.x509_roots.empty()) {
+    Result<std::string> text = ReadTrustFile(files.x509_roots, "X.509 roots");
+    if (!text.ok()) return std::move(text).error();
+    Result<X509Roots> x = X509Roots::Parse(*text, files.x509_roots);
+    if (!x.ok()) return std::move(x).error();
+    material.x509 = std::move(x).value();
+  }
+  return material;
+}
+
+Result<std::optional<TrustPolicy>> LoadTrustPolicy(const TrustFiles& files) {
+  if (files.policy.empty()) return std::optional<TrustPolicy>();
+  Result<std::string> text = ReadTrustFile(files.policy, "trust policy");
+  if (!text.ok()) return std::move(text).error();
+  Result<TrustPolicy> p = TrustPolicy::Parse(*text, files.policy);
+  if (!p.ok()) return std::move(p).error();
+  return std::optional<TrustPolicy>(std::move(p).value());
 }
 
 }  // namespace keelson::trust

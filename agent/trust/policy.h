@@ -129,4 +129,24 @@ TrustReport EvaluateTag(std::string_view id, std::string_view raw, const TrustPo
 // one of `identities`.
 bool SignerMatches(const TrustPolicy& policy, std::string_view signer_spec, const std::vector<std::string>& identities);
 
+// The trust files a source names (agent config sources[].trust, or the
+// flags of `keelson verify`); empty paths are absent.
+struct TrustFiles {
+  std::string allowed_signers;
+  std::string openpgp_keyring;
+  std::string x509_roots;
+  std::string policy;
+};
+
+// Reads and parses every named file. Errors name the file (and line, for
+// parse errors); a file that cannot be read is kNotFound, one over 16 MiB is
+// refused unread (kLimitExceeded).
+Result<TrustMaterial> LoadTrustMaterial(const TrustFiles& files);
+// The policy file, when one is named.
+Result<std::optional<TrustPolicy>> LoadTrustPolicy(const TrustFiles& files);
+
+// The whole file at `path`, for the loaders above: kNotFound when it cannot
+// be read, kLimitExceeded over `cap` bytes. `what` names it in errors.
+Result<std::string> ReadTrustFile(const std::string& path, std::string_view what, std::size_t cap = 16u << 20);
+
 }  // namespace keelson::trust
