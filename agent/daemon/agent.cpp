@@ -12,6 +12,7 @@
 #include <sstream>
 #include <utility>
 
+#include "agent/audit/audit_pusher.h"
 #include "agent/audit/audit_writer.h"
 #include "agent/cluster/config.h"
 #include "agent/cluster/kube_client.h"
@@ -121,6 +122,7 @@ struct Agent::Impl {
   std::unique_ptr<source::WebhookReceiver> webhooks;
   std::unique_ptr<server::HttpServer> http;
   std::unique_ptr<audit::AuditWriter> audit;
+  std::unique_ptr<audit::AuditPusher> audit_pusher;  // set when audit.repository is
   std::optional<config::EnvironmentSpec> environment;  // last declaration read
   // Notifications (agent/notify): queued to their own thread, never blocking.
   std::unique_ptr<notify::Notifier> notifier;
@@ -319,6 +321,11 @@ keelson::Status Agent::Impl::Init() {
     Result<std::unique_ptr<audit::AuditWriter>> writer = audit::AuditWriter::Open(std::move(ao));
     if (!writer.ok()) return std::move(writer).error();
     audit = std::move(writer).value();
+    if (!cfg.audit.repository.empty()) {
+      audit_pusher = std::make_unique<audit::AuditPusher>(audit::AuditPusherOptions{
+          cfg.state_dir + "/audit.git", cfg.audit.repository, audit->branch(), std::chrono::seconds(1),
+          std::chrono::minutes(5)});
+    }
   } else {
     spdlog::warn("audit.signingKey is not set: no audit trail is written");
   }
@@ -397,9 +404,7 @@ void Agent::Impl::Record(audit::RecordBody body) {
     return;
   }
   if (Status s = audit->CommitPending(); !s) spdlog::warn("audit: {}", s.error().ToString());
-  if (audit->PushDue(std::chrono::steady_clock::now())) {
-    if (Status s = audit->Push(std::chrono::steady_clock::now()); !s) spdlog::warn("audit push: {}", s.error().ToString());
-  }
+  if (audit_pusher) audit_pusher->Notify();  // pushed on its own thread: a silent remote never blocks this one
 }
 
 void Agent::Impl::Notify(const std::string& status_line) {
@@ -1043,7 +1048,11 @@ int Agent::Run() {
   a.Record(audit::AgentStopped{stop_reason});
   if (a.audit) {
     if (Status s = a.audit->CommitPending(); !s) spdlog::warn("audit: {}", s.error().ToString());
-    (void)a.audit->Push(std::chrono::steady_clock::now());
+    if (a.audit_pusher) {
+      a.audit_pusher->Notify();
+      // A bounded wait: the drain must end even with the remote silent.
+      (void)a.audit_pusher->Stop(std::chrono::seconds(10));
+    }
   }
   a.http->Stop();
   return a.options.once && !healthy ? 1 : 0;
