@@ -17,8 +17,16 @@ struct ObjectCache::Kind {
   bool synced = false;  // the first list is in
   bool alive = true;    // the watch thread runs
   std::optional<Error> failure;  // why the watch ended, when it did
+  std::chrono::steady_clock::time_point failed_at{};
   std::thread thread;
 };
+
+namespace {
+// A kind that could not be watched is not asked about again for this long:
+// callers fall back to the API meanwhile, and a kind the server does not
+// serve yet (a CRD being established) costs one discovery, not one per use.
+constexpr auto kRetryRefusedKind = std::chrono::seconds(10);
+}  // namespace
 
 namespace {
 
@@ -57,6 +65,10 @@ Status ObjectCache::Track(const GroupVersionKind& gvk) {
       kind = it->second;
       break;
     }
+    if (it != kinds_.end() && !it->second->thread.joinable() && it->second->failure &&
+        std::chrono::steady_clock::now() - it->second->failed_at < kRetryRefusedKind) {
+      return *it->second->failure;
+    }
     if (it != kinds_.end() && it->second->thread.joinable()) {
       // The watch ended; collect its thread (it has left RunWatch's locked
       // part already) before starting a new one.
@@ -72,6 +84,15 @@ Status ObjectCache::Track(const GroupVersionKind& gvk) {
     if (!mapping.ok()) {
       Error e = std::move(mapping).error();
       e.message = "watching " + gvk.ToString() + ": " + e.message;
+      it = kinds_.find(gvk);
+      if (it == kinds_.end() || (!it->second->alive && !it->second->thread.joinable())) {
+        auto refused = std::make_shared<Kind>();
+        refused->gvk = gvk;
+        refused->alive = false;
+        refused->failure = e;
+        refused->failed_at = std::chrono::steady_clock::now();
+        kinds_[gvk] = refused;
+      }
       return e;
     }
     if (stop_) return MakeError(ErrorCode::kUnavailable, "the object cache is stopped");
@@ -218,7 +239,9 @@ void ObjectCache::RunWatch(std::shared_ptr<Kind> kind) {
   {
     std::lock_guard lock(mu_);
     kind->alive = false;
-    if (!ended) kind->failure = ended.error();
+    kind->failed_at = std::chrono::steady_clock::now();
+    kind->failure = ended ? MakeError(ErrorCode::kUnavailable, "watching " + kind->gvk.ToString() + ": the watch ended")
+                          : ended.error();
     for (auto it = objects_.lower_bound(KindStart(kind->gvk)); it != objects_.end() && OfKind(it->first, kind->gvk);) {
       it = objects_.erase(it);
     }

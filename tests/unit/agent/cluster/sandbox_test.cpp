@@ -306,6 +306,10 @@ TEST_F(Sandbox, ObjectCacheStopsPromptlyAndRefusesUnknownKinds) {
   ASSERT_TRUE(cache.Track({"", "v1", "ConfigMap"}).ok());
   Status unknown = cache.Track({"example.com", "v1", "Widget"});
   EXPECT_FALSE(unknown.ok());
+  // Asked again at once, the refusal is remembered: no new discovery.
+  std::uint64_t requests = client_->metrics().Total();
+  EXPECT_FALSE(cache.Track({"example.com", "v1", "Widget"}).ok());
+  EXPECT_EQ(client_->metrics().Total(), requests);
   EXPECT_FALSE(cache.Tracked({"example.com", "v1", "Widget"}));
   EXPECT_EQ(cache.Find(ResourceId{"example.com", "v1", "Widget", "shop", "w"}).lookup,
             ObjectCache::Lookup::kUntracked);
