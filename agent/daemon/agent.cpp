@@ -627,6 +627,12 @@ bool Agent::Impl::RunPass(const std::string& trigger_name) {
       return false;
     }
     ro.gate = std::move(gate).value();
+    if (std::optional<policy::ConcurrencyRule> concurrency = gate_run->Concurrency()) {
+      ro.hold = MakeRolloutHold(*concurrency, [this] {
+        std::lock_guard lock(mu);
+        return !stop;
+      });
+    }
   }
   reconcile::EnvironmentReconciler reconciler(*client, clock, renderer, *inventory, *states, ro);
   reconcile::EnvironmentOutcome outcome = reconciler.Reconcile(request);

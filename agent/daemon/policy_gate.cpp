@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <ctime>
 #include <set>
+#include <thread>
 
 #include "agent/source/git_repository.h"
 #include "policies/engine/evaluate.h"
@@ -51,6 +52,47 @@ void PolicyGateRun::Put(const std::string& unit, policy::Decision decision) {
 std::map<std::string, policy::Decision> PolicyGateRun::Decisions() const {
   std::lock_guard lock(mu_);
   return decisions_;
+}
+
+void PolicyGateRun::SetConcurrency(std::optional<policy::ConcurrencyRule> rule) {
+  std::lock_guard lock(mu_);
+  concurrency_ = std::move(rule);
+}
+
+std::optional<policy::ConcurrencyRule> PolicyGateRun::Concurrency() const {
+  std::lock_guard lock(mu_);
+  return concurrency_;
+}
+
+reconcile::UnitHold MakeRolloutHold(const policy::ConcurrencyRule& rule, std::function<bool()> keep_waiting,
+                                    std::chrono::milliseconds poll) {
+  // What a granted unit holds: the lease, and the table it came from (the
+  // table must outlive its leases; the lease is destroyed first).
+  struct Held {
+    std::shared_ptr<policy::RolloutLocks> table;
+    policy::RolloutLease lease;
+  };
+  auto table = std::make_shared<policy::RolloutLocks>(rule.max_units);
+  return [table, rule, keep_waiting = std::move(keep_waiting), poll](const config::UnitSpec& unit) -> std::shared_ptr<void> {
+    std::vector<std::string> locks = policy::LocksFor(rule, unit.name);
+    bool announced = false;
+    while (true) {
+      policy::RolloutLocks::Attempt attempt = table->TryAcquire(unit.name, locks);
+      if (attempt.acquired) {
+        if (announced) spdlog::info("unit {}: rollout slot and locks granted", unit.name);
+        auto held = std::make_shared<Held>();
+        held->table = table;
+        held->lease = std::move(attempt.lease);
+        return held;
+      }
+      if (!announced) {
+        spdlog::info("unit {}: waiting to roll out: {}", unit.name, attempt.reason.message);
+        announced = true;
+      }
+      if (!keep_waiting()) return nullptr;
+      std::this_thread::sleep_for(poll);
+    }
+  };
 }
 
 std::optional<std::chrono::system_clock::time_point> PolicyGateRun::RetryAt() const {
@@ -166,6 +208,7 @@ Result<reconcile::UnitGate> BuildPolicyGate(const PolicyGateInput& input, std::s
   }
   std::shared_ptr<const policy::Clock> clock =
       input.clock ? input.clock : std::make_shared<const policy::SystemClock>();
+  run->SetConcurrency(gates ? gates->concurrency : std::nullopt);
   if (!env.promote_after.empty()) {
     // spec.promotion.after is a promotion rule for every unit of this
     // environment.

@@ -22,6 +22,7 @@
 #include "agent/reconcile/environment_reconciler.h"
 #include "policies/engine/decision.h"
 #include "policies/engine/gates.h"
+#include "policies/engine/locks.h"
 #include "renderers/manifest/filesystem.h"
 #include "renderers/manifest/result.h"
 
@@ -42,10 +43,23 @@ class PolicyGateRun {
   // nullopt when every denial needs a new commit (or nothing was denied).
   std::optional<std::chrono::system_clock::time_point> RetryAt() const;
 
+  // The gates' concurrency rule, when they declare one (set while the gate
+  // is built).
+  void SetConcurrency(std::optional<policy::ConcurrencyRule> rule);
+  std::optional<policy::ConcurrencyRule> Concurrency() const;
+
  private:
   mutable std::mutex mu_;
   std::map<std::string, policy::Decision> decisions_;
+  std::optional<policy::ConcurrencyRule> concurrency_;
 };
+
+// The reconciler's hold for a concurrency rule: a unit waits (polling every
+// `poll`) until a rollout slot and every lock it names are free, logging
+// once what it waits for. `keep_waiting` returning false ends the wait
+// (shutdown) with no hold.
+reconcile::UnitHold MakeRolloutHold(const policy::ConcurrencyRule& rule, std::function<bool()> keep_waiting,
+                                    std::chrono::milliseconds poll = std::chrono::milliseconds(100));
 
 // The commits of the range with their verified signers, commit trailers
 // and changed paths, as the gates read them. `verdicts` are the trust

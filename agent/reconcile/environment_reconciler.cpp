@@ -202,6 +202,14 @@ UnitOutcome EnvironmentReconciler::ReconcileUnit(const ReconcileRequest& request
   ao.poll_interval = options_.poll_interval;
   ao.cache = options_.cache;
   if (options_.on_wave) ao.on_wave = [&](const WaveResult& w) { options_.on_wave(unit.name, w); };
+  std::shared_ptr<void> held;
+  if (options_.hold) {
+    held = options_.hold(unit);
+    if (!held) {
+      return finish(UnitStatus::kFailed,
+                    MakeError(ErrorCode::kUnavailable, "stopped while waiting for a rollout slot or lock"));
+    }
+  }
   UnitApplier applier(client_, clock_, ao);
   const Inventory* prev = previous->has_value() ? &**previous : nullptr;
   state.applied_revision = src.revision;

@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +67,10 @@ struct GateVerdict {
   std::vector<std::string> messages;
 };
 using UnitGate = std::function<GateVerdict(const config::UnitSpec&, const manifest::ObjectList&)>;
+// Waits until a unit may roll out (concurrency limits, named locks) and
+// returns what holds that right for as long as it lives; null when the wait
+// ended without it (shutdown).
+using UnitHold = std::function<std::shared_ptr<void>(const config::UnitSpec&)>;
 
 // One source at the revision this reconcile uses.
 struct SourceRevision {
@@ -92,6 +97,9 @@ struct ReconcilerOptions {
   std::function<void(const std::string& unit, const WaveResult&)> on_wave;
   // The agent's watch-fed cache of managed objects (ApplierOptions::cache).
   cluster::ObjectCache* cache = nullptr;
+  // Taken after the gate allowed a unit and held through its apply and any
+  // rollback; empty: no limits.
+  UnitHold hold;
 };
 
 class EnvironmentReconciler {

@@ -454,11 +454,65 @@ Result<GateConfig> ParseGateConfig(const Node& node, const std::string& file, Zo
         if (rule.after.empty()) return GateError(file, p, at + ".after", "is required");
         config.promotions.push_back(std::move(rule));
       }
+    } else if (top.key == "concurrency") {
+      if (!v.IsMapping()) return GateError(file, v, "concurrency", "must be a mapping");
+      ConcurrencyRule rule;
+      for (const Node::Entry& e : v.entries()) {
+        std::string field = "concurrency." + e.key;
+        if (e.key == "maxUnits") {
+          if (!e.value.IsInt() || e.value.AsInt() < 0 || e.value.AsInt() > 10000) {
+            return GateError(file, e.value, field, "must be a whole number from 0 (no limit) to 10000");
+          }
+          rule.max_units = static_cast<std::size_t>(e.value.AsInt());
+        } else if (e.key == "locks") {
+          if (!e.value.IsSequence()) return GateError(file, e.value, field, "must be a list");
+          for (std::size_t i = 0; i < e.value.items().size(); ++i) {
+            const Node& l = e.value.items()[i];
+            std::string at = field + "[" + std::to_string(i) + "]";
+            if (!l.IsMapping()) return GateError(file, l, at, "must be a mapping");
+            LockRule lock;
+            for (const Node::Entry& f : l.entries()) {
+              if (f.key == "name" && f.value.IsString() && !f.value.AsString().empty()) {
+                lock.name = f.value.AsString();
+              } else if (f.key == "units") {
+                Result<std::vector<std::string>> units = Strings(f.value, file, at + ".units");
+                if (!units.ok()) return std::move(units).error();
+                lock.units = std::move(units).value();
+              } else {
+                return GateError(file, f.value, at + "." + f.key, "unknown or invalid field (expected name or units)");
+              }
+            }
+            if (lock.name.empty()) return GateError(file, l, at + ".name", "is required");
+            if (lock.units.empty()) return GateError(file, l, at + ".units", "must list at least one unit");
+            for (const LockRule& other : rule.locks) {
+              if (other.name == lock.name) return GateError(file, l, at + ".name", "\"" + lock.name + "\" is used twice");
+            }
+            rule.locks.push_back(std::move(lock));
+          }
+        } else {
+          return GateError(file, e.value, field, "unknown field (expected maxUnits or locks)");
+        }
+      }
+      config.concurrency = std::move(rule);
     } else {
-      return GateError(file, v, top.key, "unknown field (expected windows, override, approvals or promotions)");
+      return GateError(file, v, top.key,
+                       "unknown field (expected windows, override, approvals, promotions or concurrency)");
     }
   }
   return config;
+}
+
+std::vector<std::string> LocksFor(const ConcurrencyRule& rule, std::string_view unit) {
+  std::vector<std::string> out;
+  for (const LockRule& lock : rule.locks) {
+    for (const std::string& glob : lock.units) {
+      if (GlobMatch(glob, std::string(unit))) {
+        out.push_back(lock.name);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace keelson::policy

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -119,11 +120,26 @@ struct PromotionRule {
   std::string after;
 };
 
+// How many units may roll out at once, and named locks: the units a lock's
+// globs match roll out one at a time (they share a database, say). Taken
+// by the agent around each unit's apply (RolloutLocks, locks.h).
+struct LockRule {
+  std::string name;
+  std::vector<std::string> units;  // globs over unit names
+};
+struct ConcurrencyRule {
+  std::size_t max_units = 0;  // 0: no limit
+  std::vector<LockRule> locks;
+};
+// The locks `unit` takes: every rule whose globs match it.
+std::vector<std::string> LocksFor(const ConcurrencyRule& rule, std::string_view unit);
+
 struct GateConfig {
   std::vector<ChangeWindow> windows;
   OverrideRule override_rule;
   std::vector<ApprovalRule> approvals;
   std::vector<PromotionRule> promotions;
+  std::optional<ConcurrencyRule> concurrency;
   // How far ahead to look for the next window opening or freeze end.
   std::int64_t horizon_seconds = 400 * 86400;
 };

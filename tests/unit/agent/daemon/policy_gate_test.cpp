@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
+#include <thread>
 
 namespace keelson::daemon {
 namespace {
@@ -142,6 +144,37 @@ TEST(PolicyGate, PromotionAfterAnEarlierEnvironment) {
   EXPECT_FALSE(blind.allow);
   ASSERT_FALSE(blind.messages.empty());
   EXPECT_NE(blind.messages[0].find("no health history"), std::string::npos) << blind.messages[0];
+}
+
+// Units sharing a lock roll out one at a time: the second waits until the
+// first lets go; a shutdown ends the wait with no hold.
+TEST(PolicyGate, RolloutHoldWaitsForTheLockAndGivesUpOnShutdown) {
+  policy::ConcurrencyRule rule;
+  rule.locks.push_back(policy::LockRule{"orders-db", {"orders", "billing"}});
+  std::atomic<bool> running{true};
+  reconcile::UnitHold hold = MakeRolloutHold(rule, [&] { return running.load(); }, std::chrono::milliseconds(5));
+  config::UnitSpec orders, billing, web;
+  orders.name = "orders";
+  billing.name = "billing";
+  web.name = "web";
+  std::shared_ptr<void> first = hold(orders);
+  ASSERT_NE(first, nullptr);
+  EXPECT_NE(hold(web), nullptr);  // takes no lock: never waits
+  std::atomic<bool> granted{false};
+  std::thread second([&] {
+    std::shared_ptr<void> h = hold(billing);
+    granted = h != nullptr;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(granted.load());  // still waiting for orders-db
+  first.reset();
+  second.join();
+  EXPECT_TRUE(granted.load());
+
+  std::shared_ptr<void> again = hold(orders);
+  ASSERT_NE(again, nullptr);
+  running = false;
+  EXPECT_EQ(hold(billing), nullptr);  // shutdown: no hold, no wait
 }
 
 TEST(PolicyGate, TrailersComeFromTheLastParagraph) {

@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+
 #include "agent/reconcile/environment_reconciler.h"
 #include "renderers/manifest/yaml.h"
 #include "tests/testing/temp_dir.h"
@@ -118,6 +123,79 @@ TEST(EnvironmentReconciler, RenderFailureAndDenialApplyNothing) {
   EXPECT_EQ(denied.units[1].status, UnitStatus::kDenied);
   EXPECT_EQ(denied.units[0].status, UnitStatus::kBlocked);  // web waits for infra
   EXPECT_EQ(g.cluster.fake.StoredCount(), 0u);
+}
+
+// The hold is taken before a unit's first apply and kept until it is done:
+// two units of one level that share it never apply at the same time, even
+// with a worker each; a refused hold applies nothing.
+TEST(EnvironmentReconciler, HeldUnitsApplyOneAtATime) {
+  Fixture f;
+  Result<config::EnvironmentSpec> e = config::ParseEnvironment(
+      "apiVersion: keelson.dev/v1alpha1\nkind: Environment\nmetadata: {name: dev}\nspec:\n  units:\n"
+      "  - {name: a, path: a, namespace: app}\n  - {name: b, path: b, namespace: app}\n",
+      "keelson.yaml", "repo");
+  ASSERT_TRUE(e.ok()) << e.error().ToString();
+  f.env = std::move(e).value();
+  manifest::MemoryFileSystem fs;
+  for (const char* unit : {"a", "b"}) {
+    for (int i = 0; i < 3; ++i) {
+      fs.AddFile(std::string(unit) + "/cm" + std::to_string(i) + ".yaml",
+                 "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + std::string(unit) + std::to_string(i) + "}\n");
+    }
+  }
+  std::mutex lock;  // the one lock both units take
+  std::mutex log_mu;
+  std::map<std::string, std::pair<std::size_t, std::size_t>> windows;  // unit -> calls at take and release
+  struct Release {
+    std::function<void()> fn;
+    ~Release() { fn(); }
+  };
+  ReconcilerOptions options;
+  options.workers = 2;
+  options.hold = [&](const config::UnitSpec& unit) -> std::shared_ptr<void> {
+    lock.lock();
+    {
+      std::lock_guard g(log_mu);
+      windows[unit.name].first = f.cluster.fake.calls().size();
+    }
+    auto release = std::make_shared<Release>();
+    release->fn = [&, name = unit.name] {
+      {
+        std::lock_guard g(log_mu);
+        windows[name].second = f.cluster.fake.calls().size();
+      }
+      lock.unlock();
+    };
+    return release;
+  };
+  EnvironmentReconciler r(f.cluster, f.clock, f.renderer, f.inventory, f.states, options);
+  ReconcileRequest req;
+  req.revision = "rev1";
+  req.sources["repo"] = SourceRevision{"rev1", "alice@example.com", &fs};
+  req.environment = &f.env;
+  EnvironmentOutcome out = r.Reconcile(req);
+  ASSERT_TRUE(out.healthy);
+  std::vector<cluster::FakeCall> calls = f.cluster.fake.calls();
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    if (calls[i].verb != "apply") continue;
+    std::string unit = calls[i].target.substr(calls[i].target.rfind('/') + 1, 1);
+    ASSERT_TRUE(windows.count(unit)) << calls[i].target;
+    EXPECT_GE(i, windows[unit].first) << calls[i].target;
+    EXPECT_LT(i, windows[unit].second) << calls[i].target;
+  }
+  auto [a, b] = std::make_pair(windows["a"], windows["b"]);
+  EXPECT_TRUE(a.second <= b.first || b.second <= a.first) << a.first << "-" << a.second << " " << b.first << "-" << b.second;
+
+  ReconcilerOptions refusing;
+  refusing.hold = [](const config::UnitSpec&) { return std::shared_ptr<void>(); };
+  EnvironmentReconciler stopped(f.cluster, f.clock, f.renderer, f.inventory, f.states, refusing);
+  fs.AddFile("a/cm0.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a0}\ndata: {k: v}\n");
+  f.cluster.fake.ClearCalls();
+  req.revision = "rev2";
+  req.sources["repo"] = SourceRevision{"rev2", "alice@example.com", &fs};
+  EnvironmentOutcome held_back = stopped.Reconcile(req);
+  EXPECT_FALSE(held_back.healthy);
+  for (const auto& c : f.cluster.fake.calls()) EXPECT_NE(c.verb, "apply") << c.target;
 }
 
 }  // namespace

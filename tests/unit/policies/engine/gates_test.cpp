@@ -448,7 +448,30 @@ promotions:
             "gates.yaml:3:13: approvals[0].required: must be a whole number from 1 to 100");
   EXPECT_EQ(error("promotions:\n- name: p\n"), "gates.yaml:2:3: promotions[0].after: is required");
   EXPECT_EQ(error("freezes: []\n"),
-            "gates.yaml:1:10: freezes: unknown field (expected windows, override, approvals or promotions)");
+            "gates.yaml:1:10: freezes: unknown field (expected windows, override, approvals, promotions or "
+            "concurrency)");
+  EXPECT_EQ(error("concurrency: {maxUnits: -1}\n"),
+            "gates.yaml:1:25: concurrency.maxUnits: must be a whole number from 0 (no limit) to 10000");
+  EXPECT_EQ(error("concurrency:\n  locks:\n  - name: db\n"), "gates.yaml:3:5: concurrency.locks[0].units: must list at least one unit");
+  EXPECT_EQ(error("concurrency:\n  locks:\n  - {name: db, units: [a]}\n  - {name: db, units: [b]}\n"),
+            "gates.yaml:4:5: concurrency.locks[1].name: \"db\" is used twice");
+}
+
+TEST(GateConfigFile, ConcurrencyNamesTheLocksEachUnitTakes) {
+  manifest::ParseOptions o;
+  o.file = "gates.yaml";
+  Result<manifest::Node> node = manifest::ParseYaml(
+      "concurrency:\n  maxUnits: 2\n  locks:\n  - {name: orders-db, units: [orders, billing]}\n"
+      "  - {name: queue, units: ['billing*', worker]}\n",
+      o);
+  ASSERT_TRUE(node.ok());
+  Result<GateConfig> config = ParseGateConfig(*node, "gates.yaml", Zones());
+  ASSERT_TRUE(config.ok()) << config.error().ToString();
+  ASSERT_TRUE(config->concurrency.has_value());
+  EXPECT_EQ(config->concurrency->max_units, 2u);
+  EXPECT_EQ(LocksFor(*config->concurrency, "billing"), (std::vector<std::string>{"orders-db", "queue"}));
+  EXPECT_EQ(LocksFor(*config->concurrency, "orders"), (std::vector<std::string>{"orders-db"}));
+  EXPECT_TRUE(LocksFor(*config->concurrency, "web").empty());
 }
 
 }  // namespace
