@@ -404,8 +404,8 @@ Status ValidateBody(const RecordBody& body) {
           if (b.reconcile_id.empty()) return Invalid("data.reconcile_id", "must not be empty");
           if (Status s = revision("data.revision", b.revision, true); !s) return s;
           if (Status s = revision("data.previous_revision", b.previous_revision, false); !s) return s;
-          if (!OneOf(b.trigger, {"poll", "webhook", "manual", "drift", "startup"})) {
-            return Invalid("data.trigger", "must be poll, webhook, manual, drift or startup");
+          if (!OneOf(b.trigger, {"poll", "webhook", "manual", "drift", "startup", "resync", "gate-retry"})) {
+            return Invalid("data.trigger", "must be poll, webhook, manual, drift, startup, resync or gate-retry");
           }
           return Status::Ok();
         } else if constexpr (std::is_same_v<T, ReconcileFinished>) {

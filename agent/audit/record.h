@@ -94,7 +94,7 @@ struct ReconcileStarted {
   std::string ref;                // tracked ref, e.g. refs/heads/main
   std::string revision;           // commit being reconciled
   std::string previous_revision;  // last applied commit; "" on first apply
-  std::string trigger;            // "poll", "webhook", "manual", "drift" or "startup"
+  std::string trigger;            // "poll", "webhook", "manual", "drift", "startup", "resync" or "gate-retry"
 };
 
 struct ReconcileFinished {

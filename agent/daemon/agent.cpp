@@ -87,6 +87,9 @@ struct SourceRuntime {
   trust::TrustPolicy policy;
   std::string last_trusted;  // persisted in <state>/sources/<name>.trusted
   std::string seen_revision;  // newest revision the poller reported
+  // The last revision the gates let through (every gated unit allowed);
+  // the start of the range the gates judge. Kept in <stateDir>/sources/.
+  std::string gates_passed;
   std::string status;        // one line for /api/v1/status
 };
 
@@ -161,7 +164,9 @@ struct Agent::Impl {
 
   keelson::Status Init();
   bool RunPass(const std::string& trigger_name);
-  TrustOutcome CheckTrust(SourceRuntime& s, const source::SyncResult& current);
+  // Verifies every commit in (base, current] (just current when base is
+  // empty or the policy checks only the head).
+  TrustOutcome CheckTrust(SourceRuntime& s, const source::SyncResult& current, const std::string& base);
   // Compares applied objects with the live ones: every unit, or only
   // `only` (units the watch reported a change for).
   void CheckDrift(const std::set<std::string>* only = nullptr);
@@ -293,6 +298,9 @@ keelson::Status Agent::Impl::Init() {
     if (std::optional<std::string> t = ReadFile(cfg.state_dir + "/sources/" + sc.name + ".trusted")) {
       rt.last_trusted = Trim(*t);
     }
+    if (std::optional<std::string> g = ReadFile(cfg.state_dir + "/sources/" + sc.name + ".gated")) {
+      rt.gates_passed = Trim(*g);
+    }
     if (!sc.webhook_kind.empty()) {
       Result<source::WebhookKind> kind = source::ParseWebhookKind(sc.webhook_kind);
       Result<std::string> secret = ReadSecretFile(sc.webhook_secret_file, "the webhook secret");
@@ -411,7 +419,7 @@ void Agent::Impl::Notify(const std::string& status_line) {
   sd_notifyf(0, "STATUS=%s", status_line.c_str());
 }
 
-TrustOutcome Agent::Impl::CheckTrust(SourceRuntime& s, const source::SyncResult& current) {
+TrustOutcome Agent::Impl::CheckTrust(SourceRuntime& s, const source::SyncResult& current, const std::string& base) {
   TrustOutcome out;
   Result<source::GitRepository> repo = source::GitRepository::Open(s.mirror->path());
   if (!repo.ok()) {
@@ -445,11 +453,13 @@ TrustOutcome Agent::Impl::CheckTrust(SourceRuntime& s, const source::SyncResult&
     return out;
   }
   std::vector<std::string> ids;
-  if (s.policy.mode == trust::PolicyMode::kHead || s.last_trusted.empty()) {
+  if (s.policy.mode == trust::PolicyMode::kHead || base.empty()) {
     ids.push_back(current.revision);
+  } else if (base == current.revision) {
+    // Nothing new since base.
   } else {
     Result<std::vector<source::CommitInfo>> range = repo->ListCommits(
-        s.last_trusted, current.revision,
+        base, current.revision,
         s.policy.first_parent ? source::Ancestry::kFirstParent : source::Ancestry::kAllParents, 100'000);
     if (!range.ok()) {
       out.passed = false;
@@ -508,7 +518,7 @@ bool Agent::Impl::RunPass(const std::string& trigger_name) {
   std::map<std::string, TrustOutcome> trust_outcomes;
   for (auto& [name, cur] : current) {
     SourceRuntime& s = sources[name];
-    TrustOutcome t = CheckTrust(s, cur);
+    TrustOutcome t = CheckTrust(s, cur, s.last_trusted);
     if (!t.passed) {
       if (std::exchange(signature_failure_notified[name], cur.revision) != cur.revision) {  // notifications: once per revision
         Emit(notify::EventKind::kSignatureFailed, "", cur.revision, "source " + name + ": " + t.reason);
@@ -574,6 +584,7 @@ bool Agent::Impl::RunPass(const std::string& trigger_name) {
   SourceRuntime& decl = sources[decl_name];
   bool record = request.revision != last_recorded_revision;
   if (record) {
+    spdlog::info("reconciling {} ({})", request.revision.substr(0, 12), trigger_name);
     audit::ReconcileStarted rs;
     rs.reconcile_id = reconcile_id;
     rs.source = decl.cfg.url;
@@ -597,8 +608,23 @@ bool Agent::Impl::RunPass(const std::string& trigger_name) {
   // stops the pass before anything is applied.
   auto gate_run = std::make_shared<PolicyGateRun>();
   {
-    Result<ChangeContext> change =
-        ChangeContextFor(decl.mirror->path(), trust_outcomes[decl_name].commits, request.revision, &gate_change);
+    // The gates judge everything since the last revision they let through,
+    // not just what is new since the last trusted one: a denied change must
+    // stay denied when an unrelated commit lands on top of it, and after a
+    // restart.
+    std::vector<audit::CommitVerdict> gated = trust_outcomes[decl_name].commits;
+    bool need_range = environment->gated() && decl.gates_passed != request.revision &&
+                      (decl.gates_passed.empty() ? gated.empty() : decl.gates_passed != decl.last_trusted);
+    if (need_range) {
+      // With no revision let through yet, the head commit is the change.
+      TrustOutcome wider = CheckTrust(decl, current[decl_name], decl.gates_passed);
+      if (!wider.passed && wider.commits.empty()) {
+        SetError("policies: cannot list the commits since " + decl.gates_passed.substr(0, 12) + ": " + wider.reason);
+        return false;
+      }
+      gated = std::move(wider.commits);
+    }
+    Result<ChangeContext> change = ChangeContextFor(decl.mirror->path(), gated, request.revision, &gate_change);
     if (!change.ok()) {
       SetError("policies: " + change.error().ToString());
       return false;
@@ -684,6 +710,22 @@ bool Agent::Impl::RunPass(const std::string& trigger_name) {
   }
   // Every source that passed trust and was used is now the base of the next
   // range check.
+  {
+    // The range is consumed once every unit's gate said yes (whatever its
+    // health did after); a unit denied, blocked or not rendered keeps the
+    // range open, so its gate later judges these commits too.
+    bool all_judged = true;
+    for (const reconcile::UnitOutcome& u : outcome.units) {
+      all_judged = all_judged && (u.status == reconcile::UnitStatus::kApplied ||
+                                  u.status == reconcile::UnitStatus::kUnchanged ||
+                                  u.status == reconcile::UnitStatus::kFailed ||
+                                  u.status == reconcile::UnitStatus::kRolledBack);
+    }
+    if (all_judged && decl.gates_passed != request.revision) {
+      decl.gates_passed = request.revision;
+      (void)reconcile::WriteFileAtomically(cfg.state_dir + "/sources/" + decl_name + ".gated", decl.gates_passed + "\n");
+    }
+  }
   for (auto& [name, t] : trust_outcomes) {
     SourceRuntime& s = sources[name];
     if (s.last_trusted != current[name].revision) {

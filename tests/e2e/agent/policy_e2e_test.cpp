@@ -94,6 +94,51 @@ TEST(AgentPolicies, ADeniedRevisionLeavesTheClusterUntouchedAndSaysWhy) {
       << h.AgentLog();
 }
 
+std::size_t Count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// Approvals judge every commit since the last revision the gates let
+// through: an unrelated commit on top of an unapproved change does not carry
+// it in, and neither does a restart (kill -9); an approval does.
+TEST(AgentPolicies, AnUnapprovedChangeStaysDeniedUnderNewCommitsAndRestarts) {
+  AgentHarness h;
+  ASSERT_TRUE(h.ok()) << h.error();
+  const std::string gates =
+      "  gates:\n    approvals:\n    - name: web-review\n      paths: [\"web/**\"]\n      required: 1\n"
+      "      units: [web]\n      approvers: [bob@example.com]\n      attesters: [alice@example.com]\n";
+  h.Commit({{"clusters/dev/keelson.yaml", Environment(gates)},
+            {"infra/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: app}\n"},
+            {"web/deployment.yaml", WebDeployment("nginx:1.25")}},
+           "initial\n\nApproved-by: bob@example.com");
+  h.StartAgent();
+  ASSERT_TRUE(Eventually([&] { return Image(h.Get("deployment", "app", "web")) == "nginx:1.25"; }, 60s))
+      << h.AgentLog();
+  const std::string denial = "unit web: policy deny approval/web-review";
+  h.Commit({{"web/deployment.yaml", WebDeployment("nginx:1.26")}}, "bump web without review");
+  ASSERT_TRUE(Eventually([&] { return Count(h.AgentLog(), denial) >= 1; }, 60s)) << h.AgentLog();
+  // An unrelated change on top: the range still holds the unreviewed one.
+  std::string docs = h.Commit({{"README.md", "notes\n"}}, "docs only");
+  ASSERT_TRUE(Eventually([&] { return h.AgentLog().find("reconciling " + docs.substr(0, 12)) != std::string::npos; },
+                         60s))
+      << h.AgentLog();
+  ASSERT_TRUE(Eventually([&] { return Count(h.AgentLog(), denial) >= 2; }, 30s)) << h.AgentLog();
+  EXPECT_EQ(Image(h.Get("deployment", "app", "web")), "nginx:1.25");
+  // A crash and a restart: still denied.
+  std::size_t before = Count(h.AgentLog(), denial);
+  h.KillAgent();
+  h.StartAgent();
+  ASSERT_TRUE(Eventually([&] { return Count(h.AgentLog(), denial) > before; }, 60s)) << h.AgentLog();
+  EXPECT_EQ(Image(h.Get("deployment", "app", "web")), "nginx:1.25");
+  // The review arrives: the whole range goes through.
+  h.Commit({{"NOTES.md", "reviewed\n"}}, "record the review\n\nApproved-by: bob@example.com");
+  EXPECT_TRUE(Eventually([&] { return Image(h.Get("deployment", "app", "web")) == "nginx:1.26"; }, 60s))
+      << h.AgentLog();
+  EXPECT_EQ(h.AgentLog().find("error audit:"), std::string::npos) << h.AgentLog();
+}
+
 // A freeze that started at the top of the current minute (UTC) and ends
 // `seconds_left` from now.
 std::string FreezeEndingIn(int seconds_left) {
