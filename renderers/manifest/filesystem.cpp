@@ -132,10 +132,42 @@ void MemoryFileSystem::AddFile(std::string path, std::string contents) {
   files_[std::move(path)] = std::move(contents);
 }
 
+MemoryFileSystem::MemoryFileSystem(const MemoryFileSystem& other) : files_(other.files_), reads_(other.reads()) {}
+
+MemoryFileSystem::MemoryFileSystem(MemoryFileSystem&& other) noexcept
+    : files_(std::move(other.files_)), reads_(std::move(other.reads_)) {}
+
+MemoryFileSystem& MemoryFileSystem::operator=(const MemoryFileSystem& other) {
+  if (this != &other) {
+    files_ = other.files_;
+    std::vector<std::string> reads = other.reads();
+    std::lock_guard lock(reads_mu_);
+    reads_ = std::move(reads);
+  }
+  return *this;
+}
+
+MemoryFileSystem& MemoryFileSystem::operator=(MemoryFileSystem&& other) noexcept {
+  if (this != &other) {
+    files_ = std::move(other.files_);
+    std::lock_guard lock(reads_mu_);
+    reads_ = std::move(other.reads_);
+  }
+  return *this;
+}
+
+std::vector<std::string> MemoryFileSystem::reads() const {
+  std::lock_guard lock(reads_mu_);
+  return reads_;
+}
+
 Result<std::string> MemoryFileSystem::ReadFile(std::string_view path) const {
   Result<std::string> clean = CleanPath(path);
   if (!clean.ok()) return clean;
-  reads_.push_back(*clean);
+  {
+    std::lock_guard lock(reads_mu_);
+    reads_.push_back(*clean);
+  }
   auto it = files_.find(*clean);
   if (it == files_.end()) {
     return MakeError(ErrorCode::kNotFound, "file not found", Location{*clean, 0, 0, {}});

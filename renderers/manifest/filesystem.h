@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -72,15 +73,25 @@ class DiskFileSystem final : public FileSystem {
 // An in-memory tree for tests; records every path read.
 class MemoryFileSystem final : public FileSystem {
  public:
+  MemoryFileSystem() = default;
+  // Copies and moves take the files and the reads so far; each instance
+  // has its own lock.
+  MemoryFileSystem(const MemoryFileSystem& other);
+  MemoryFileSystem(MemoryFileSystem&& other) noexcept;
+  MemoryFileSystem& operator=(const MemoryFileSystem& other);
+  MemoryFileSystem& operator=(MemoryFileSystem&& other) noexcept;
+
   void AddFile(std::string path, std::string contents);
   Result<std::string> ReadFile(std::string_view path) const override;
   Result<std::vector<DirEntry>> ListDirectory(std::string_view path) const override;
   FileType Type(std::string_view path) const override;
   std::string Describe() const override { return "memory"; }
-  const std::vector<std::string>& reads() const { return reads_; }
+  // Every path read so far, in order (a copy: readers may run concurrently).
+  std::vector<std::string> reads() const;
 
  private:
   std::map<std::string, std::string, std::less<>> files_;
+  mutable std::mutex reads_mu_;
   mutable std::vector<std::string> reads_;
 };
 
