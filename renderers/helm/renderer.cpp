@@ -4,6 +4,7 @@
 #include <charconv>
 #include <map>
 
+#include "renderers/helm/block_yaml.h"
 #include "renderers/helm/functions.h"
 #include "renderers/helm/semver.h"
 #include "renderers/helm/values.h"
@@ -392,7 +393,8 @@ Status SortManifests(const std::map<std::string, std::string>& rendered, std::ve
       manifest::ParseOptions opts;
       opts.file = name;
       opts.schema = manifest::Schema::kYaml11;
-      auto node = manifest::ParseYaml(doc, opts);
+      std::optional<manifest::Node> fast = TryParseBlockYaml(doc, opts);
+      auto node = fast ? Result<manifest::Node>(std::move(*fast)) : manifest::ParseYaml(doc, opts);
       if (!node.ok()) {
         Error e = std::move(node).error();
         e.message = "YAML parse error on " + name + ": " + e.message;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "renderers/helm/block_yaml.h"
 #include "renderers/manifest/json.h"
 #include "renderers/manifest/yaml.h"
 
@@ -786,6 +787,7 @@ Result<manifest::Node> ParseFirstYamlDocument(std::string_view text, const std::
   opts.file = file;
   opts.schema = manifest::Schema::kYaml11;
   opts.resolve_plain_keys = true;
+  if (auto fast = TryParseBlockYaml(text, opts)) return std::move(*fast);
   auto docs = manifest::ParseYamlStream(text, opts);
   if (!docs.ok()) return std::move(docs).error();
   if (docs->empty()) return manifest::Node();
