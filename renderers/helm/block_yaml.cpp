@@ -663,6 +663,27 @@ class BlockYamlReader {
 
 }  // namespace
 
+std::string_view FirstYamlDocument(std::string_view text) {
+  bool started = false;  // a `---` or content has been seen
+  std::size_t line = 0;
+  while (line < text.size()) {
+    std::size_t end = text.find('\n', line);
+    if (end == npos) end = text.size();
+    std::string_view l = text.substr(line, end - line);
+    bool marker = (l.starts_with("---") || l.starts_with("...")) &&
+                  (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+    if (marker) {
+      if (started || l.starts_with("...")) return text.substr(0, line);
+      started = true;
+    } else {
+      std::size_t p = l.find_first_not_of(" \t\r");
+      if (p != std::string_view::npos && l[p] != '#' && l[p] != '%') started = true;
+    }
+    line = end + 1;
+  }
+  return text;
+}
+
 std::optional<Node> TryParseBlockYaml(std::string_view text, const manifest::ParseOptions& options) {
   try {
     return BlockYamlReader(text, options).Read();

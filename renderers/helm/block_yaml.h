@@ -31,4 +31,9 @@ namespace keelson::helm {
 
 std::optional<manifest::Node> TryParseBlockYaml(std::string_view text, const manifest::ParseOptions& options);
 
+// The text of the first document of a stream: everything before the
+// second document's `---` (or a `...`) at the start of a line. Go's YAML
+// decoder reads no further, so later documents cannot make it fail.
+std::string_view FirstYamlDocument(std::string_view text);
+
 }  // namespace keelson::helm

@@ -787,6 +787,7 @@ Result<manifest::Node> ParseFirstYamlDocument(std::string_view text, const std::
   opts.file = file;
   opts.schema = manifest::Schema::kYaml11;
   opts.resolve_plain_keys = true;
+  text = FirstYamlDocument(text);
   if (auto fast = TryParseBlockYaml(text, opts)) return std::move(*fast);
   auto docs = manifest::ParseYamlStream(text, opts);
   if (!docs.ok()) return std::move(docs).error();

@@ -115,6 +115,15 @@ TEST(BlockYaml, DeclinesWhatItDoesNotHandle) {
   ExpectDeclined(deep);
 }
 
+TEST(BlockYaml, FirstDocumentEndsAtTheNextMarker) {
+  EXPECT_EQ(FirstYamlDocument("a: 1\n---\nb: 2\n"), "a: 1\n");
+  EXPECT_EQ(FirstYamlDocument("# c\n---\na: 1\n--- # next\n"), "# c\n---\na: 1\n");
+  EXPECT_EQ(FirstYamlDocument("---\n---\n"), "---\n");
+  EXPECT_EQ(FirstYamlDocument("a: |\n  ---\n  x\n...\nb"), "a: |\n  ---\n  x\n");
+  EXPECT_EQ(FirstYamlDocument("a: ---x\n---x: 1\n"), "a: ---x\n---x: 1\n");
+  EXPECT_EQ(FirstYamlDocument("%YAML 1.1\n---\na: 1\n"), "%YAML 1.1\n---\na: 1\n");
+}
+
 std::vector<std::string> CorpusTexts() {
   std::vector<std::string> texts;
   std::filesystem::path root = std::filesystem::path(KEELSON_SHARED_DIR) / "conformance" / "helm";

@@ -65,6 +65,9 @@ TEST(HelmFunctions, FromYamlDecodesNumbersAsFloatsAndYaml11Booleans) {
   EXPECT_EQ(Ok(R"({{ (fromYaml "- a").Error }})"),
             "error unmarshaling JSON: json: cannot unmarshal into Go value of type map[string]interface {}");
   EXPECT_EQ(Ok(R"({{ fromYamlArray "- 1\n- b" }})"), "[1 b]");
+  // Like Go's decoder, fromYaml stops at the end of the first document:
+  // a broken later document is never read.
+  EXPECT_EQ(Ok(R"({{ fromYaml "a: 1\n---\nb: [" | toJson }})"), R"({"a":1})");
 }
 
 TEST(HelmFunctions, IncludeAndTplSeeDefinesAndData) {
