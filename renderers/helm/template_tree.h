@@ -7,7 +7,6 @@
 #pragma once
 
 #include <memory>
-#include <memory_resource>
 #include <span>
 #include <string>
 #include <string_view>
@@ -69,8 +68,20 @@ class TemplateArena {
   const Value* StoreConstant(Value v);
 
  private:
+  // Bump allocation from blocks that are only freed with the arena.
+  void* Allocate(std::size_t size, std::size_t align) {
+    std::size_t at = (used_ + align - 1) & ~(align - 1);
+    if (at + size > capacity_) return Grow(size, align);
+    used_ = at + size;
+    return blocks_.back().get() + at;
+  }
+  void* Grow(std::size_t size, std::size_t align);
+
   std::string source_;
-  std::pmr::monotonic_buffer_resource memory_;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::size_t used_ = 0;      // bytes used in the last block
+  std::size_t capacity_ = 0;  // size of the last block
+  std::size_t next_block_;    // size of the next block
   std::vector<Value*> constants_;  // destroyed with the arena
 };
 
