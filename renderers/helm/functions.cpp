@@ -1,7 +1,10 @@
 #include "renderers/helm/functions.h"
 
-#include <openssl/evp.h>
+// The SHA*_Init family is deprecated in OpenSSL 3 in favour of EVP, whose
+// first use costs a provider load (see Digest).
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -352,10 +355,40 @@ Result<std::string> Base64Decode(std::string_view in) {
   return out;
 }
 
-std::string Digest(const EVP_MD* md, std::string_view in) {
-  unsigned char buf[EVP_MAX_MD_SIZE];
+enum class HashKind { kSha1, kSha256, kSha512 };
+
+// Hex digest through OpenSSL's direct hash functions: the EVP interface
+// loads and searches OpenSSL's provider tables on first use, which cost
+// more than everything else a checksum annotation does.
+std::string Digest(HashKind kind, std::string_view in) {
+  unsigned char buf[SHA512_DIGEST_LENGTH];
   unsigned int len = 0;
-  EVP_Digest(in.data(), in.size(), buf, &len, md, nullptr);
+  switch (kind) {
+    case HashKind::kSha1: {
+      SHA_CTX c;
+      SHA1_Init(&c);
+      SHA1_Update(&c, in.data(), in.size());
+      SHA1_Final(buf, &c);
+      len = SHA_DIGEST_LENGTH;
+      break;
+    }
+    case HashKind::kSha256: {
+      SHA256_CTX c;
+      SHA256_Init(&c);
+      SHA256_Update(&c, in.data(), in.size());
+      SHA256_Final(buf, &c);
+      len = SHA256_DIGEST_LENGTH;
+      break;
+    }
+    case HashKind::kSha512: {
+      SHA512_CTX c;
+      SHA512_Init(&c);
+      SHA512_Update(&c, in.data(), in.size());
+      SHA512_Final(buf, &c);
+      len = SHA512_DIGEST_LENGTH;
+      break;
+    }
+  }
   static const char* kHex = "0123456789abcdef";
   std::string out;
   for (unsigned int i = 0; i < len; ++i) {
@@ -1361,9 +1394,9 @@ FunctionTable MakeHelmFunctions() {
     auto r = Base64Decode(Str(a[0]));
     return Value::String(r.ok() ? *r : r.error().message);
   };
-  f["sha256sum"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("sha256sum", 1); return Value::String(Digest(EVP_sha256(), Str(a[0]))); };
-  f["sha1sum"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("sha1sum", 1); return Value::String(Digest(EVP_sha1(), Str(a[0]))); };
-  f["sha512sum"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("sha512sum", 1); return Value::String(Digest(EVP_sha512(), Str(a[0]))); };
+  f["sha256sum"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("sha256sum", 1); return Value::String(Digest(HashKind::kSha256, Str(a[0]))); };
+  f["sha1sum"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("sha1sum", 1); return Value::String(Digest(HashKind::kSha1, Str(a[0]))); };
+  f["sha512sum"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("sha512sum", 1); return Value::String(Digest(HashKind::kSha512, Str(a[0]))); };
   f["adler32sum"] = [](CallContext&, Args& a) -> R {
     KEELSON_ARITY("adler32sum", 1);
     std::uint32_t s1 = 1, s2 = 0;
