@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <optional>
 
 #include "renderers/helm/block_yaml.h"
 #include "renderers/helm/functions.h"
@@ -127,71 +128,95 @@ bool GlobMatch(std::string_view pat, std::string_view s, int depth = 0) {
   return s.empty();
 }
 
-using FileMap = std::map<std::string, std::string>;
+// A chart's files by name, pointing at the chart's own copies: .Files
+// reads only what templates ask for (a chart directory also holds READMEs,
+// images and CI values nobody renders).
+using FileIndex = std::map<std::string, const std::string*, std::less<>>;
 
 std::string BaseName(const std::string& p) {
   std::size_t s = p.rfind('/');
   return s == std::string::npos ? p : p.substr(s + 1);
 }
 
-Value MakeFilesObject(std::shared_ptr<const FileMap> files);
-
-Value FilesAsMap(const FileMap& files, bool base64) {
+Value FilesAsMap(const FileIndex& files, bool base64) {
   Map m;
-  for (const auto& [k, v] : files) m[BaseName(k)] = Value::String(base64 ? Base64Encode(v) : v);
+  for (const auto& [k, v] : files) m[BaseName(k)] = Value::String(base64 ? Base64Encode(*v) : *v);
   return Value::NewMap(std::move(m));
 }
 
-Value MakeFilesObject(std::shared_ptr<const FileMap> files) {
-  auto obj = std::make_shared<TableObject>("chart.Files");
+// Go's chart.Files (a map[string][]byte with methods). The map itself, for
+// `range` and `len`, is built on first use.
+class FilesObject final : public Object {
+ public:
+  explicit FilesObject(std::shared_ptr<const FileIndex> files);
+  std::string TypeName() const override { return methods_.TypeName(); }
+  const Value* Field(std::string_view name) const override { return methods_.Field(name); }
+  const Method* FindMethod(std::string_view name) const override { return methods_.FindMethod(name); }
+  std::string Print() const override { return methods_.Print(); }
+  const Value* Collection() const override {
+    if (!collection_) {
+      Map all;
+      for (const auto& [k, v] : *files_) all[k] = Value::String(*v);
+      collection_ = Value::NewMap(std::move(all));
+    }
+    return &*collection_;
+  }
+
+ private:
+  std::shared_ptr<const FileIndex> files_;
+  TableObject methods_{"chart.Files"};
+  mutable std::optional<Value> collection_;
+};
+
+Value MakeFilesObject(std::shared_ptr<const FileIndex> files) {
+  return Value::FromObject(std::make_shared<FilesObject>(std::move(files)));
+}
+
+FilesObject::FilesObject(std::shared_ptr<const FileIndex> files) : files_(files) {
   auto str_arg = [](const std::vector<Value>& a, std::size_t i) {
     return i < a.size() && a[i].IsString() ? a[i].AsString() : std::string();
   };
-  obj->SetMethod("Get", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
+  methods_.SetMethod("Get", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
     if (a.size() != 1) return MakeError(ErrorCode::kInvalidInput, "wrong number of args for Get: want 1 got " + std::to_string(a.size()));
     auto it = files->find(str_arg(a, 0));
-    return Value::String(it == files->end() ? "" : it->second);
+    return Value::String(it == files->end() ? "" : *it->second);
   });
-  obj->SetMethod("GetBytes", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
+  methods_.SetMethod("GetBytes", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
     if (a.size() != 1) return MakeError(ErrorCode::kInvalidInput, "wrong number of args for GetBytes: want 1 got " + std::to_string(a.size()));
     auto it = files->find(str_arg(a, 0));
-    return Value::String(it == files->end() ? "" : it->second);
+    return Value::String(it == files->end() ? "" : *it->second);
   });
-  obj->SetMethod("Glob", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
+  methods_.SetMethod("Glob", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
     if (a.size() != 1) return MakeError(ErrorCode::kInvalidInput, "wrong number of args for Glob: want 1 got " + std::to_string(a.size()));
     std::string pat = str_arg(a, 0);
-    auto out = std::make_shared<FileMap>();
+    auto out = std::make_shared<FileIndex>();
     for (const auto& [k, v] : *files) {
       if (GlobMatch(pat, k)) out->emplace(k, v);
     }
     return MakeFilesObject(out);
   });
-  obj->SetMethod("Lines", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
+  methods_.SetMethod("Lines", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
     if (a.size() != 1) return MakeError(ErrorCode::kInvalidInput, "wrong number of args for Lines: want 1 got " + std::to_string(a.size()));
     auto it = files->find(str_arg(a, 0));
     List out;
-    if (it == files->end() || it->second.empty()) return Value::NewList();
-    std::string s = it->second;
-    if (s.back() == '\n') s.pop_back();
+    if (it == files->end() || it->second->empty()) return Value::NewList();
+    std::string_view s = *it->second;
+    if (s.back() == '\n') s.remove_suffix(1);
     std::size_t start = 0;
     while (true) {
       std::size_t nl = s.find('\n', start);
-      out.push_back(Value::String(s.substr(start, nl == std::string::npos ? std::string::npos : nl - start)));
+      out.push_back(Value::String(std::string(s.substr(start, nl == std::string::npos ? std::string::npos : nl - start))));
       if (nl == std::string::npos) break;
       start = nl + 1;
     }
     return Value::NewList(std::move(out));
   });
-  obj->SetMethod("AsConfig", [files](const std::vector<Value>&) -> Result<Value> {
+  methods_.SetMethod("AsConfig", [files](const std::vector<Value>&) -> Result<Value> {
     return Value::String(ToYamlText(FilesAsMap(*files, false)));
   });
-  obj->SetMethod("AsSecrets", [files](const std::vector<Value>&) -> Result<Value> {
+  methods_.SetMethod("AsSecrets", [files](const std::vector<Value>&) -> Result<Value> {
     return Value::String(ToYamlText(FilesAsMap(*files, true)));
   });
-  Map all;
-  for (const auto& [k, v] : *files) all[k] = Value::String(v);
-  obj->SetCollection(Value::NewMap(std::move(all)));
-  return Value::FromObject(obj);
 }
 
 Result<Value> MakeCapabilities(const RenderOptions& options) {
@@ -296,7 +321,7 @@ Value MakeChartObject(const Chart& c) {
 }
 
 struct Job {
-  std::string source;
+  std::string_view source;  // the chart's template text
   Value data;  // the chart's data map; .Template is set before each run
   std::string base_path;
 };
@@ -306,8 +331,8 @@ Value CollectTemplates(const Chart& c, const Value& parent_data, std::map<std::s
   Value data = Value::NewMap();
   Map& d = data.MutableMap();
   d["Chart"] = MakeChartObject(c);
-  auto files = std::make_shared<FileMap>();
-  for (const auto& f : c.files) (*files)[f.name] = f.data;
+  auto files = std::make_shared<FileIndex>();
+  for (const auto& f : c.files) (*files)[f.name] = &f.data;
   d["Files"] = MakeFilesObject(files);
   const Map& pd = parent_data.AsMap();
   d["Release"] = pd.count("Release") ? pd.at("Release") : Value();
