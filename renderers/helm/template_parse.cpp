@@ -15,17 +15,53 @@ namespace keelson::helm {
 namespace {
 
 enum class Tok {
-  kText, kLeftDelim, kRightDelim, kSpace, kIdentifier, kField, kVariable, kDot, kNil, kBool,
+  kText, kLeftDelim, kRightDelim, kIdentifier, kField, kVariable, kDot, kNil, kBool,
   kNumber, kString, kRawString, kChar, kPipe, kLeftParen, kRightParen, kDeclare, kAssign, kComma,
   kIf, kElse, kEnd, kRange, kWith, kDefine, kTemplate, kBlock, kBreak, kContinue, kEof,
 };
 
-// Token text points into the arena's copy of the source (or a literal).
+// Token text points into the arena's copy of the source, which also gives
+// its position. Spaces inside actions are not tokens: they only separate
+// operands, which the parser reads from `space_before`.
 struct Token {
   Tok type;
+  bool space_before;
   std::string_view text;
-  int line;
-  int col;  // 0-based byte offset in the line, as Go reports it
+};
+
+// Line and 0-based column (byte offset in the line, as Go reports it) of
+// offsets into a text. Queries move mostly forward; each costs the
+// distance from the previous one.
+class LineCounter {
+ public:
+  explicit LineCounter(std::string_view text) : text_(text) {}
+
+  std::pair<int, int> At(std::size_t at) {
+    at = std::min(at, text_.size());
+    if (at >= pos_) {
+      const char* begin = text_.data() + pos_;
+      const char* end = text_.data() + at;
+      auto lines = std::count(begin, end, '\n');
+      if (lines > 0) {
+        line_ += static_cast<int>(lines);
+        const void* last = memrchr(begin, '\n', static_cast<std::size_t>(end - begin));
+        line_start_ = static_cast<std::size_t>(static_cast<const char*>(last) - text_.data()) + 1;
+      }
+    } else if (at < line_start_) {
+      // Back before the current line: uncount the lines in between.
+      line_ -= static_cast<int>(std::count(text_.data() + at, text_.data() + line_start_, '\n'));
+      const void* last = at == 0 ? nullptr : memrchr(text_.data(), '\n', at);
+      line_start_ = last == nullptr ? 0 : static_cast<std::size_t>(static_cast<const char*>(last) - text_.data()) + 1;
+    }
+    pos_ = at;
+    return {line_, static_cast<int>(at - line_start_)};
+  }
+
+ private:
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  int line_ = 1;
+  std::size_t line_start_ = 0;
 };
 
 bool IsSpaceChar(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -77,7 +113,7 @@ class Lexer {
       if (left_trim) {
         while (end > start && IsSpaceChar(in_[end - 1])) --end;
       }
-      if (end > start) Emit(out, Tok::kText, start, in_.substr(start, end - start));
+      if (end > start) Emit(out, Tok::kText, start, end - start);
       if (open == std::string_view::npos) {
         pos_ = in_.size();
         break;
@@ -95,51 +131,23 @@ class Lexer {
         trim_next = right_trim;
         continue;
       }
-      Emit(out, Tok::kLeftDelim, delim_pos, "{{");
+      Emit(out, Tok::kLeftDelim, delim_pos, 2);
       trim_next = LexAction(out);
     }
-    Emit(out, Tok::kEof, pos_, "");
+    Emit(out, Tok::kEof, pos_, 0);
     return out;
   }
 
  private:
   [[noreturn]] void Fail(const std::string& message, std::size_t at) {
-    auto [line, col] = LineCol(at);
+    auto [line, col] = LineCounter(in_).At(at);
     throw ParseFailure{message, line, col};
   }
 
-  std::pair<int, int> LineCol(std::size_t at) {
-    // Incremental: positions only move forward in practice, but fall back
-    // to a rescan when they do not.
-    if (at < lc_pos_) {
-      lc_pos_ = 0;
-      lc_line_ = 1;
-      lc_line_start_ = 0;
-    }
-    std::size_t limit = std::min(at, in_.size());
-    // Tokens are mostly close together: a plain loop beats memchr there.
-    for (; lc_pos_ < limit && limit - lc_pos_ < 64; ++lc_pos_) {
-      if (in_[lc_pos_] == '\n') {
-        ++lc_line_;
-        lc_line_start_ = lc_pos_ + 1;
-      }
-    }
-    while (lc_pos_ < limit) {
-      const void* nl = std::memchr(in_.data() + lc_pos_, '\n', limit - lc_pos_);
-      if (nl == nullptr) {
-        lc_pos_ = limit;
-        break;
-      }
-      lc_pos_ = static_cast<std::size_t>(static_cast<const char*>(nl) - in_.data()) + 1;
-      ++lc_line_;
-      lc_line_start_ = lc_pos_;
-    }
-    return {lc_line_, static_cast<int>(at - lc_line_start_)};
-  }
-
-  void Emit(std::vector<Token>& out, Tok type, std::size_t at, std::string_view text) {
-    auto [line, col] = LineCol(at);
-    out.push_back(Token{type, text, line, col});
+  // A token of `len` bytes at `at`.
+  void Emit(std::vector<Token>& out, Tok type, std::size_t at, std::size_t len) {
+    out.push_back(Token{type, space_before_, in_.substr(at, len)});
+    space_before_ = false;
   }
 
   bool AtRightDelim(bool& trim) {
@@ -159,7 +167,7 @@ class Lexer {
       bool trim = false;
       if (AtRightDelim(trim)) {
         if (parens > 0) Fail("unclosed left paren", pos_);
-        Emit(out, Tok::kRightDelim, pos_, "}}");
+        Emit(out, Tok::kRightDelim, pos_ + (trim ? 2 : 0), 2);
         pos_ += trim ? 4 : 2;
         return trim;
       }
@@ -173,36 +181,36 @@ class Lexer {
           if (rest.size() >= 4 && rest[1] == '-' && rest[2] == '}' && rest[3] == '}') break;
           ++pos_;
         }
-        if (pos_ > start) Emit(out, Tok::kSpace, start, " ");
+        if (pos_ > start) space_before_ = true;
         continue;
       }
       switch (c) {
         case '=':
           ++pos_;
-          Emit(out, Tok::kAssign, start, "=");
+          Emit(out, Tok::kAssign, start, 1);
           continue;
         case ':':
           if (pos_ + 1 >= in_.size() || in_[pos_ + 1] != '=') Fail("expected :=", pos_);
           pos_ += 2;
-          Emit(out, Tok::kDeclare, start, ":=");
+          Emit(out, Tok::kDeclare, start, 2);
           continue;
         case '|':
           ++pos_;
-          Emit(out, Tok::kPipe, start, "|");
+          Emit(out, Tok::kPipe, start, 1);
           continue;
         case ',':
           ++pos_;
-          Emit(out, Tok::kComma, start, ",");
+          Emit(out, Tok::kComma, start, 1);
           continue;
         case '(':
           ++pos_;
           ++parens;
-          Emit(out, Tok::kLeftParen, start, "(");
+          Emit(out, Tok::kLeftParen, start, 1);
           continue;
         case ')':
           ++pos_;
           if (--parens < 0) Fail("unexpected right paren", start);
-          Emit(out, Tok::kRightParen, start, ")");
+          Emit(out, Tok::kRightParen, start, 1);
           continue;
         case '"': {
           ++pos_;
@@ -216,14 +224,14 @@ class Lexer {
             ++pos_;
           }
           ++pos_;
-          Emit(out, Tok::kString, start, in_.substr(start, pos_ - start));
+          Emit(out, Tok::kString, start, pos_ - start);
           continue;
         }
         case '`': {
           std::size_t close = in_.find('`', pos_ + 1);
           if (close == std::string_view::npos) Fail("unterminated raw quoted string", start);
           pos_ = close + 1;
-          Emit(out, Tok::kRawString, start, in_.substr(start, pos_ - start));
+          Emit(out, Tok::kRawString, start, pos_ - start);
           continue;
         }
         case '\'': {
@@ -238,13 +246,13 @@ class Lexer {
             ++pos_;
           }
           ++pos_;
-          Emit(out, Tok::kChar, start, in_.substr(start, pos_ - start));
+          Emit(out, Tok::kChar, start, pos_ - start);
           continue;
         }
         case '$': {
           ++pos_;
           while (pos_ < in_.size() && IsAlnum(in_[pos_])) ++pos_;
-          Emit(out, Tok::kVariable, start, in_.substr(start, pos_ - start));
+          Emit(out, Tok::kVariable, start, pos_ - start);
           continue;
         }
         case '.': {
@@ -255,9 +263,9 @@ class Lexer {
           ++pos_;
           if (pos_ < in_.size() && IsAlnum(in_[pos_])) {
             while (pos_ < in_.size() && IsAlnum(in_[pos_])) ++pos_;
-            Emit(out, Tok::kField, start, in_.substr(start, pos_ - start));
+            Emit(out, Tok::kField, start, pos_ - start);
           } else {
-            Emit(out, Tok::kDot, start, ".");
+            Emit(out, Tok::kDot, start, 1);
           }
           continue;
         }
@@ -270,7 +278,7 @@ class Lexer {
       if (IsAlnum(c)) {
         while (pos_ < in_.size() && IsAlnum(in_[pos_])) ++pos_;
         std::string_view word = in_.substr(start, pos_ - start);
-        Emit(out, KeywordToken(word), start, word);
+        Emit(out, KeywordToken(word), start, word.size());
         continue;
       }
       Fail(std::string("unrecognized character in action: ") + (std::isprint(static_cast<unsigned char>(c)) ? std::string(1, c) : "U+" + std::to_string(static_cast<unsigned char>(c))), start);
@@ -296,14 +304,12 @@ class Lexer {
       }
       break;
     }
-    Emit(out, Tok::kNumber, start, in_.substr(start, pos_ - start));
+    Emit(out, Tok::kNumber, start, pos_ - start);
   }
 
   std::string_view in_;
   std::size_t pos_ = 0;
-  std::size_t lc_pos_ = 0;
-  int lc_line_ = 1;
-  std::size_t lc_line_start_ = 0;
+  bool space_before_ = false;  // spaces were skipped since the last token
 };
 
 // Decodes a Go interpreted string literal (with its quotes).
@@ -442,7 +448,12 @@ class Parser {
  public:
   Parser(std::vector<Token> tokens, TemplateArena& arena, std::string_view name, const FunctionTable& functions,
          const Limits& limits)
-      : toks_(std::move(tokens)), arena_(arena), name_(arena.Store(name)), functions_(functions), limits_(limits) {}
+      : toks_(std::move(tokens)),
+        arena_(arena),
+        lines_(arena.source()),
+        name_(arena.Store(name)),
+        functions_(functions),
+        limits_(limits) {}
 
   // [name] = main tree, then the defines in order.
   std::vector<std::pair<std::string, const TemplateNode*>> Run() {
@@ -452,7 +463,6 @@ class Parser {
     while (Peek().type != Tok::kEof) {
       if (Peek().type == Tok::kLeftDelim && PeekAfterDelim() == Tok::kDefine) {
         Next();  // {{
-        SkipSpace();
         Next();  // define
         ParseDefine();
         continue;
@@ -466,7 +476,8 @@ class Parser {
 
  private:
   [[noreturn]] void Fail(const std::string& message, const Token& at) {
-    throw ParseFailure{message, at.line, at.col};
+    auto [line, col] = lines_.At(Offset(at));
+    throw ParseFailure{message, line, col};
   }
 
   const Token& Peek() { return toks_[pos_]; }
@@ -475,24 +486,14 @@ class Parser {
     if (pos_ + 1 < toks_.size()) ++pos_;
     return t;
   }
-  void SkipSpace() {
-    while (Peek().type == Tok::kSpace) Next();
-  }
-  const Token& NextNonSpace() {
-    SkipSpace();
-    return Next();
-  }
-  const Token& PeekNonSpace() {
-    SkipSpace();
-    return Peek();
-  }
-  Tok PeekAfterDelim() {
-    std::size_t p = pos_ + 1;
-    while (p < toks_.size() && toks_[p].type == Tok::kSpace) ++p;
-    return p < toks_.size() ? toks_[p].type : Tok::kEof;
-  }
+  Tok PeekAfterDelim() { return pos_ + 1 < toks_.size() ? toks_[pos_ + 1].type : Tok::kEof; }
 
-  TemplateNode* Make(NodeKind kind, const Token& at) { return arena_.NewNode(kind, at.line, at.col); }
+  std::size_t Offset(const Token& t) const { return static_cast<std::size_t>(t.text.data() - arena_.source().data()); }
+
+  TemplateNode* Make(NodeKind kind, const Token& at) {
+    auto [line, col] = lines_.At(Offset(at));
+    return arena_.NewNode(kind, line, col);
+  }
 
   // Moves the nodes pushed since `mark` into the arena.
   std::span<const TemplateNode* const> TakeNodes(std::size_t mark) {
@@ -508,10 +509,10 @@ class Parser {
   }
 
   void ParseDefine() {
-    const Token& name_tok = NextNonSpace();
+    const Token& name_tok = Next();
     if (name_tok.type != Tok::kString && name_tok.type != Tok::kRawString) Fail("expected name in define clause", name_tok);
     std::string_view name = Unquote(name_tok, "bad string in define clause");
-    const Token& close = NextNonSpace();
+    const Token& close = Next();
     if (close.type != Tok::kRightDelim) Fail("unexpected " + std::string(close.text) + " in define clause", close);
     TemplateNode* body = Make(NodeKind::kList, name_tok);
     body->text = name_;
@@ -531,10 +532,9 @@ class Parser {
         Tok k = PeekAfterDelim();
         if (k == Tok::kEnd || k == Tok::kElse) {
           Next();
-          SkipSpace();
-          Next();
+            Next();
           if (k == Tok::kEnd) {
-            const Token& close = NextNonSpace();
+            const Token& close = Next();
             if (close.type != Tok::kRightDelim) Fail("unexpected " + std::string(close.text) + " in end", close);
           }
           --depth_;
@@ -559,13 +559,13 @@ class Parser {
   }
 
   const TemplateNode* Action(const Token& open) {
-    const Token& t = PeekNonSpace();
+    const Token& t = Peek();
     switch (t.type) {
       case Tok::kBlock: Next(); return BlockControl(t);
       case Tok::kBreak: case Tok::kContinue: {
         Token tok = Next();
         if (range_depth_ == 0) Fail(std::string("{{") + std::string(tok.text) + "}} outside {{range}}", tok);
-        const Token& close = NextNonSpace();
+        const Token& close = Next();
         if (close.type != Tok::kRightDelim) {
           Fail("unexpected " + std::string(close.text) + " in {{" + std::string(tok.text) + "}}", close);
         }
@@ -596,7 +596,7 @@ class Parser {
     if (end == Tok::kElse) {
       // {{else if ...}} / {{else with ...}} nest a control whose {{end}}
       // closes both.
-      const Token& after = PeekNonSpace();
+      const Token& after = Peek();
       if ((kind == NodeKind::kIf && after.type == Tok::kIf) || (kind == NodeKind::kWith && after.type == Tok::kWith)) {
         Token kw2 = Next();
         TemplateNode* else_list = Make(NodeKind::kList, kw2);
@@ -605,7 +605,7 @@ class Parser {
         n->else_list = else_list;
         return n;
       }
-      const Token& close = NextNonSpace();
+      const Token& close = Next();
       if (close.type != Tok::kRightDelim) Fail("unexpected " + std::string(close.text) + " in else", close);
       TemplateNode* else_list = Make(NodeKind::kList, close);
       Tok end2 = ItemList(else_list);
@@ -616,13 +616,13 @@ class Parser {
   }
 
   const TemplateNode* TemplateControl(const Token& kw) {
-    const Token& name_tok = NextNonSpace();
+    const Token& name_tok = Next();
     if (name_tok.type != Tok::kString && name_tok.type != Tok::kRawString) {
       Fail("unexpected " + std::string(name_tok.text) + " in template clause", name_tok);
     }
     TemplateNode* n = Make(NodeKind::kTemplate, kw);
     n->text = Unquote(name_tok, "bad string in template clause");
-    if (PeekNonSpace().type != Tok::kRightDelim) {
+    if (Peek().type != Tok::kRightDelim) {
       n->pipe = Pipeline("template clause", Tok::kRightDelim);
     } else {
       Next();
@@ -631,7 +631,7 @@ class Parser {
   }
 
   const TemplateNode* BlockControl(const Token& kw) {
-    const Token& name_tok = NextNonSpace();
+    const Token& name_tok = Next();
     if (name_tok.type != Tok::kString && name_tok.type != Tok::kRawString) {
       Fail("unexpected " + std::string(name_tok.text) + " in block clause", name_tok);
     }
@@ -658,11 +658,9 @@ class Parser {
     if (++depth_ > limits_.max_parse_depth) Fail("expression nesting exceeds the limit", Peek());
     TemplateNode* pipe = Make(NodeKind::kPipe, Peek());
     // Declarations: $x := / $x = / $i, $v :=
-    SkipSpace();
     if (Peek().type == Tok::kVariable) {
       std::size_t save = pos_;
       Token v = Next();
-      SkipSpace();
       const Token& op = Peek();
       std::string_view is_range = context;
       if (op.type == Tok::kDeclare || op.type == Tok::kAssign) {
@@ -672,10 +670,8 @@ class Parser {
         if (!pipe->is_assign) vars_.push_back(v.text);
       } else if (op.type == Tok::kComma && is_range == "range") {
         Next();
-        SkipSpace();
         const Token& v2 = Next();
         if (v2.type != Tok::kVariable) Fail("range can only initialize variables", v2);
-        SkipSpace();
         const Token& op2 = Next();
         if (op2.type != Tok::kDeclare && op2.type != Tok::kAssign) Fail("range can only initialize variables", op2);
         std::string_view both[2] = {v.text, v2.text};
@@ -693,7 +689,6 @@ class Parser {
     }
     std::size_t mark = stack_.size();
     while (true) {
-      SkipSpace();
       const Token& t = Peek();
       if (t.type == end) {
         if (after_pipe_) Fail("missing command", t);
@@ -727,28 +722,17 @@ class Parser {
     TemplateNode* cmd = Make(NodeKind::kCommand, Peek());
     std::size_t mark = stack_.size();
     while (true) {
-      SkipSpace();
       const TemplateNode* op = Operand();
       if (!op) Fail("unexpected " + Describe(Peek()) + " in operand", Peek());
       stack_.push_back(op);
       const Token& t = Peek();
-      if (t.type == Tok::kSpace) {
-        SkipSpace();
-        const Token& after = Peek();
-        if (after.type == end || after.type == Tok::kRightParen) break;
-        if (after.type == Tok::kPipe) {
-          Next();
-          after_pipe_ = true;
-          break;
-        }
-        continue;
-      }
       if (t.type == end || t.type == Tok::kRightParen) break;
       if (t.type == Tok::kPipe) {
         Next();
         after_pipe_ = true;
         break;
       }
+      if (t.space_before) continue;  // the next operand
       Fail("unexpected " + Describe(t) + " in operand", t);
     }
     cmd->nodes = TakeNodes(mark);
@@ -758,7 +742,7 @@ class Parser {
   const TemplateNode* Operand() {
     const TemplateNode* node = Term();
     if (!node) return nullptr;
-    if (Peek().type == Tok::kField) {
+    if (Peek().type == Tok::kField && !Peek().space_before) {
       if (node->kind == NodeKind::kBool || node->kind == NodeKind::kString || node->kind == NodeKind::kNumber ||
           node->kind == NodeKind::kNil || node->kind == NodeKind::kDot) {
         Fail("unexpected . after term", Peek());
@@ -766,7 +750,7 @@ class Parser {
       std::vector<std::string_view> fields;
       bool merge = node->kind == NodeKind::kField || node->kind == NodeKind::kVariable;
       if (merge) fields.assign(node->idents.begin(), node->idents.end());
-      while (Peek().type == Tok::kField) fields.push_back(Next().text.substr(1));
+      while (Peek().type == Tok::kField && !Peek().space_before) fields.push_back(Next().text.substr(1));
       if (merge) {
         TemplateNode* merged = arena_.CopyNode(*node);
         merged->idents = arena_.Store(std::span<const std::string_view>(fields));
@@ -865,6 +849,7 @@ class Parser {
   std::vector<Token> toks_;
   std::size_t pos_ = 0;
   TemplateArena& arena_;
+  LineCounter lines_;
   std::string_view name_;
   const FunctionTable& functions_;
   const Limits& limits_;
