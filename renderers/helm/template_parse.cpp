@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 
 #include "renderers/helm/template.h"
 #include "renderers/helm/template_tree.h"
@@ -899,7 +900,12 @@ void* TemplateArena::Grow(std::size_t size, std::size_t align) {
 }
 
 TemplateNode* TemplateArena::NewNode(NodeKind kind, int line, int col) {
-  auto* n = new (Allocate(sizeof(TemplateNode), alignof(TemplateNode))) TemplateNode();
+  // Copying a blank node compiles to a few vector stores; value-initializing
+  // one became `rep stos`, which was a tenth of parse time.
+  static_assert(std::is_trivially_copyable_v<TemplateNode>);
+  static constexpr TemplateNode kBlank{};
+  auto* n = static_cast<TemplateNode*>(Allocate(sizeof(TemplateNode), alignof(TemplateNode)));
+  std::memcpy(static_cast<void*>(n), &kBlank, sizeof(TemplateNode));
   n->kind = kind;
   n->line = line;
   n->col = col;
