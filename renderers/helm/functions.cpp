@@ -11,6 +11,8 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <mutex>
+#include <unordered_map>
 
 #include "renderers/helm/semver.h"
 #include "renderers/manifest/json.h"
@@ -184,13 +186,27 @@ void MergeMaps(Map& dst, const Map& src, bool overwrite, int depth) {
   }
 }
 
-// Go's regexp is RE2; so is this.
+// Go's regexp is RE2; so is this. Charts apply the same few patterns in
+// loops (bitnami's common library on every label), and compiling one cost
+// more than matching, so compiled patterns are kept process-wide, shared
+// by renders on any thread (RE2 objects are thread-safe), up to a bound.
 Result<std::shared_ptr<const re2::RE2>> CompileRegex(const std::string& pattern) {
   if (pattern.size() > 64 * 1024) return MakeError(ErrorCode::kLimitExceeded, "regexp pattern too long");
+  static std::mutex mutex;
+  static std::unordered_map<std::string, std::shared_ptr<const re2::RE2>> cache;
+  constexpr std::size_t kMaxCached = 512;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache.find(pattern);
+    if (it != cache.end()) return it->second;
+  }
   re2::RE2::Options opts;
   opts.set_log_errors(false);
   auto re = std::make_shared<const re2::RE2>(pattern, opts);
   if (!re->ok()) return Fail("error parsing regexp: " + re->error() + ": `" + pattern + "`");
+  std::lock_guard<std::mutex> lock(mutex);
+  if (cache.size() >= kMaxCached) cache.clear();
+  cache.emplace(pattern, re);
   return re;
 }
 
