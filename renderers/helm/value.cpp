@@ -86,7 +86,7 @@ Value Value::Float(double f) {
 Value Value::String(std::string s) {
   Value v;
   v.kind_ = Kind::kString;
-  v.s_ = std::make_shared<const std::string>(std::move(s));
+  v.ptr_ = std::make_shared<std::string>(std::move(s));
   return v;
 }
 Value Value::NewList(List items) { return FromList(std::make_shared<List>(std::move(items))); }
@@ -94,19 +94,19 @@ Value Value::NewMap(Map entries) { return FromMap(std::make_shared<Map>(std::mov
 Value Value::FromList(ListPtr list) {
   Value v;
   v.kind_ = Kind::kList;
-  v.list_ = std::move(list);
+  v.ptr_ = std::move(list);
   return v;
 }
 Value Value::FromMap(MapPtr map) {
   Value v;
   v.kind_ = Kind::kMap;
-  v.map_ = std::move(map);
+  v.ptr_ = std::move(map);
   return v;
 }
 Value Value::FromObject(ObjectPtr object) {
   Value v;
   v.kind_ = Kind::kObject;
-  v.object_ = std::move(object);
+  v.ptr_ = std::const_pointer_cast<Object>(std::move(object));
   return v;
 }
 
@@ -119,7 +119,7 @@ std::string Value::TypeName() const {
     case Kind::kString: return "string";
     case Kind::kList: return "[]interface {}";
     case Kind::kMap: return "map[string]interface {}";
-    case Kind::kObject: return object_->TypeName();
+    case Kind::kObject: return AsObject().TypeName();
   }
   return "";
 }
@@ -133,7 +133,7 @@ std::string Value::KindName() const {
     case Kind::kString: return "string";
     case Kind::kList: return "slice";
     case Kind::kMap: return "map";
-    case Kind::kObject: return object_->TypeName().starts_with("*") ? "ptr" : "struct";
+    case Kind::kObject: return AsObject().TypeName().starts_with("*") ? "ptr" : "struct";
   }
   return "";
 }

@@ -82,14 +82,14 @@ class Value {
   bool AsBool() const { return b_; }
   std::int64_t AsInt() const { return i_; }
   double AsFloat() const { return f_; }
-  const std::string& AsString() const { return *s_; }
-  const List& AsList() const { return *list_; }
-  List& MutableList() const { return *list_; }
-  const ListPtr& list_ptr() const { return list_; }
-  const Map& AsMap() const { return *map_; }
-  Map& MutableMap() const { return *map_; }
-  const MapPtr& map_ptr() const { return map_; }
-  const Object& AsObject() const { return *object_; }
+  const std::string& AsString() const { return *static_cast<const std::string*>(ptr_.get()); }
+  const List& AsList() const { return *static_cast<const List*>(ptr_.get()); }
+  List& MutableList() const { return *static_cast<List*>(ptr_.get()); }
+  ListPtr list_ptr() const { return std::static_pointer_cast<List>(ptr_); }
+  const Map& AsMap() const { return *static_cast<const Map*>(ptr_.get()); }
+  Map& MutableMap() const { return *static_cast<Map*>(ptr_.get()); }
+  MapPtr map_ptr() const { return std::static_pointer_cast<Map>(ptr_); }
+  const Object& AsObject() const { return *static_cast<const Object*>(ptr_.get()); }
 
   // Go's type name: "<nil>", "bool", "int", "int64", "float64", "string",
   // "[]interface {}", "map[string]interface {}", or the struct's name.
@@ -104,10 +104,9 @@ class Value {
   bool int64_ = false;
   std::int64_t i_ = 0;
   double f_ = 0;
-  std::shared_ptr<const std::string> s_;
-  ListPtr list_;
-  MapPtr map_;
-  ObjectPtr object_;
+  // The string, list, map or object, by kind_: one handle keeps copying a
+  // Value to one reference count.
+  std::shared_ptr<void> ptr_;
 };
 
 // An Object built from tables; enough for every object Helm exposes.
