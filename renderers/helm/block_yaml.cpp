@@ -41,9 +41,34 @@ void AppendUtf8(std::string& out, std::uint32_t cp) {
   }
 }
 
+// Keys seen in one mapping, to refuse duplicates whether or not the
+// mapping is being built.
+class KeySet {
+ public:
+  // False when the key was already there.
+  bool Insert(const std::string& key) {
+    if (keys_.size() < 16) {
+      for (const auto& k : keys_) {
+        if (k == key) return false;
+      }
+      keys_.push_back(key);
+      if (keys_.size() == 16) large_.insert(keys_.begin(), keys_.end());
+      return true;
+    }
+    return large_.insert(key).second;
+  }
+
+ private:
+  std::vector<std::string> keys_;
+  std::unordered_set<std::string> large_;
+};
+
 class BlockYamlReader {
  public:
-  BlockYamlReader(std::string_view text, const manifest::ParseOptions& options) : s_(text), options_(options) {}
+  // With head_only, only the top-level "kind" and "metadata" entries are
+  // built; everything else is still read and checked.
+  BlockYamlReader(std::string_view text, const manifest::ParseOptions& options, bool head_only)
+      : s_(text), options_(options), head_only_(head_only) {}
 
   Node Read() {
     CheckText();
@@ -296,21 +321,9 @@ class BlockYamlReader {
     NextLine(p);
   }
 
-  void AddEntry(Node& map, std::string key, Node value, Mark key_mark,
-                std::unordered_set<std::string>& seen) const {
-    auto& entries = map.entries();
-    if (entries.size() < 16) {
-      for (const auto& e : entries) {
-        if (e.key == key) Quit();
-      }
-      if (entries.size() == 15) {
-        for (const auto& e : entries) seen.insert(e.key);
-        seen.insert(key);
-      }
-    } else if (!seen.insert(key).second) {
-      Quit();
-    }
-    entries.push_back(Node::Entry{std::move(key), std::move(value), key_mark});
+  void AddEntry(Node& map, std::string key, Node value, Mark key_mark, KeySet& keys) const {
+    if (!keys.Insert(key)) Quit();
+    if (build_) map.entries().push_back(Node::Entry{std::move(key), std::move(value), key_mark});
   }
 
   // A node whose first character is at p on the current line; `parent` is
@@ -341,7 +354,7 @@ class BlockYamlReader {
       } else {
         item = InlineNode(q, indent, depth);
       }
-      seq.items().push_back(std::move(item));
+      if (build_) seq.items().push_back(std::move(item));
       int next = NextContentLine();
       if (next == indent && IsSeqEntry(pos_ + static_cast<std::size_t>(next))) {
         p = pos_ + static_cast<std::size_t>(next);
@@ -355,7 +368,8 @@ class BlockYamlReader {
   Node Mapping(std::size_t p, int indent, int depth) {
     Node map = Node::Mapping();
     map.set_mark(MarkAt(p));
-    std::unordered_set<std::string> seen;
+    KeySet keys;
+    const bool outer_build = build_;
     for (;;) {
       std::size_t colon = KeyColon(p);
       if (colon == npos) Quit();
@@ -371,6 +385,7 @@ class BlockYamlReader {
         key = PlainKey(s_.substr(p, e - p));
       }
       std::size_t q = SkipSpaces(colon + 1);
+      if (head_only_ && depth == 1) build_ = key == "kind" || key == "metadata";
       Node value;
       if (AtEol(q) || s_[q] == '#') {
         Mark m = MarkAt(q);
@@ -388,7 +403,8 @@ class BlockYamlReader {
         if (IsSeqEntry(q) || KeyColon(q) != npos) Quit();
         value = Scalar(q, indent, depth);
       }
-      AddEntry(map, std::move(key), std::move(value), key_mark, seen);
+      build_ = outer_build;
+      AddEntry(map, std::move(key), std::move(value), key_mark, keys);
       int next = NextContentLine();
       if (next == indent && !IsSeqEntry(pos_ + static_cast<std::size_t>(next))) {
         p = pos_ + static_cast<std::size_t>(next);
@@ -409,7 +425,8 @@ class BlockYamlReader {
       n = BlockScalar(p, parent);
     } else if (c == '"' || c == '\'') {
       std::size_t end = 0;
-      n = Node::String(Quoted(p, &end));
+      std::string text = Quoted(p, &end);
+      if (build_) n = Node::String(std::move(text));
       EndOfValueLine(end);
     } else if (c == '[' || c == '{') {
       std::size_t e = p;
@@ -421,16 +438,9 @@ class BlockYamlReader {
       std::size_t e = PlainLineEnd(p, &comment);
       std::string_view first = s_.substr(p, e - p);
       NextLine(e);
-      if (comment) {
-        n = Plain(first);
-      } else {
-        std::string folded;
-        if (!FoldPlainContinuation(parent, first, folded)) {
-          n = Plain(first);
-        } else {
-          n = Plain(folded);
-        }
-      }
+      std::string folded;
+      bool continued = !comment && FoldPlainContinuation(parent, first, folded);
+      if (build_) n = Plain(continued ? std::string_view(folded) : first);
     }
     n.set_mark(m);
     return n;
@@ -480,14 +490,16 @@ class BlockYamlReader {
       bool comment = false;
       std::size_t e = PlainLineEnd(q, &comment);
       if (comment) Quit();
-      if (!continued) out.assign(first);
-      continued = true;
-      if (empties == 0) {
-        out += ' ';
-      } else {
-        out.append(empties, '\n');
+      if (build_) {
+        if (!continued) out.assign(first);
+        if (empties == 0) {
+          out += ' ';
+        } else {
+          out.append(empties, '\n');
+        }
+        out.append(s_.substr(q, e - q));
       }
-      out.append(s_.substr(q, e - q));
+      continued = true;
       empties = 0;
       std::size_t nl = s_.find('\n', e);
       pos_ = scan = nl == npos ? s_.size() : nl + 1;
@@ -527,7 +539,8 @@ class BlockYamlReader {
       seq.set_mark(m);
       e = SkipFlowSpaces(e + 1);
       while (s_[e] != ']') {
-        seq.items().push_back(Flow(e, depth + 1));
+        Node item = Flow(e, depth + 1);
+        if (build_) seq.items().push_back(std::move(item));
         e = SkipFlowSpaces(e);
         if (s_[e] == ',') {
           e = SkipFlowSpaces(e + 1);
@@ -541,7 +554,7 @@ class BlockYamlReader {
     if (c == '{') {
       Node map = Node::Mapping();
       map.set_mark(m);
-      std::unordered_set<std::string> seen;
+      KeySet keys;
       e = SkipFlowSpaces(e + 1);
       while (s_[e] != '}') {
         Mark key_mark = MarkAt(e);
@@ -562,7 +575,7 @@ class BlockYamlReader {
         } else {
           value = Flow(e, depth + 1);
         }
-        AddEntry(map, std::move(key), std::move(value), key_mark, seen);
+        AddEntry(map, std::move(key), std::move(value), key_mark, keys);
         e = SkipFlowSpaces(e);
         if (s_[e] == ',') {
           e = SkipFlowSpaces(e + 1);
@@ -575,9 +588,11 @@ class BlockYamlReader {
     }
     Node n;
     if (c == '"' || c == '\'') {
-      n = Node::String(Quoted(e, &e));
+      std::string text = Quoted(e, &e);
+      if (build_) n = Node::String(std::move(text));
     } else {
-      n = Plain(FlowPlain(e));
+      std::string_view text = FlowPlain(e);
+      if (build_) n = Plain(text);
     }
     n.set_mark(m);
     return n;
@@ -629,18 +644,19 @@ class BlockYamlReader {
       if (text_end == npos) text_end = s_.size();
       std::string_view text = s_.substr(text_start, text_end - text_start);
       if (literal) {
-        out.append(any_content ? empties + 1 : empties, '\n');
+        if (build_) out.append(any_content ? empties + 1 : empties, '\n');
       } else {
         if (text.empty() || text[0] == ' ' || text[0] == '\t') Quit();  // more-indented lines
-        if (!any_content) {
-          if (empties > 0) Quit();
-        } else if (empties == 0) {
-          out += ' ';
-        } else {
-          out.append(empties, '\n');
+        if (!any_content && empties > 0) Quit();
+        if (any_content && build_) {
+          if (empties == 0) {
+            out += ' ';
+          } else {
+            out.append(empties, '\n');
+          }
         }
       }
-      out.append(text);
+      if (build_) out.append(text);
       any_content = true;
       empties = 0;
       final_break = text_end < s_.size();
@@ -657,6 +673,8 @@ class BlockYamlReader {
 
   std::string_view s_;
   const manifest::ParseOptions& options_;
+  const bool head_only_;
+  bool build_ = true;    // whether the node being read is kept
   std::size_t pos_ = 0;  // start of the current line
   int line_ = 1;
 };
@@ -686,7 +704,15 @@ std::string_view FirstYamlDocument(std::string_view text) {
 
 std::optional<Node> TryParseBlockYaml(std::string_view text, const manifest::ParseOptions& options) {
   try {
-    return BlockYamlReader(text, options).Read();
+    return BlockYamlReader(text, options, false).Read();
+  } catch (const GiveUp&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<Node> TryParseBlockYamlHead(std::string_view text, const manifest::ParseOptions& options) {
+  try {
+    return BlockYamlReader(text, options, true).Read();
   } catch (const GiveUp&) {
     return std::nullopt;
   }

@@ -31,6 +31,14 @@ namespace keelson::helm {
 
 std::optional<manifest::Node> TryParseBlockYaml(std::string_view text, const manifest::ParseOptions& options);
 
+// The same reading (same subset, same giving up, same checks) for a
+// rendered manifest, of which Helm's install ordering needs only the head:
+// of a top-level mapping, only the values of "kind" and "metadata" are
+// built; the other entries are checked but hold empty values, so large
+// objects (CRDs) cost little. Returns nullopt exactly when
+// TryParseBlockYaml does.
+std::optional<manifest::Node> TryParseBlockYamlHead(std::string_view text, const manifest::ParseOptions& options);
+
 // The text of the first document of a stream: everything before the
 // second document's `---` (or a `...`) at the start of a line. Go's YAML
 // decoder reads no further, so later documents cannot make it fail.

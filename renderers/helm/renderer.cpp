@@ -358,17 +358,17 @@ Value CollectTemplates(const Chart& c, const Value& parent_data, std::map<std::s
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-std::string TrimSpace(std::string_view s) {
+std::string_view TrimSpace(std::string_view s) {
   std::size_t b = 0, e = s.size();
   while (b < e && IsSpace(s[b])) ++b;
   while (e > b && IsSpace(s[e - 1])) --e;
-  return std::string(s.substr(b, e - b));
+  return s.substr(b, e - b);
 }
 
 // Splits rendered text on the separator pattern `(?:^|\s*\n)---\s*`.
-std::vector<std::string> SplitDocuments(std::string_view text) {
-  std::string s = TrimSpace(text);
-  std::vector<std::string> out;
+std::vector<std::string_view> SplitDocuments(std::string_view text) {
+  std::string_view s = TrimSpace(text);
+  std::vector<std::string_view> out;
   std::size_t piece_start = 0;
   std::size_t search = 0;
   auto skip_space = [&](std::size_t p) {
@@ -382,7 +382,7 @@ std::vector<std::string> SplitDocuments(std::string_view text) {
   }
   while (true) {
     std::size_t nl = s.find("\n---", search);
-    if (nl == std::string::npos) break;
+    if (nl == std::string_view::npos) break;
     // The match starts at the beginning of the whitespace run ending here,
     // but never before the current piece.
     std::size_t start = nl;
@@ -393,8 +393,8 @@ std::vector<std::string> SplitDocuments(std::string_view text) {
     if (search >= s.size()) break;
   }
   out.push_back(s.substr(std::min(piece_start, s.size())));
-  std::vector<std::string> docs;
-  for (auto& d : out) {
+  std::vector<std::string_view> docs;
+  for (std::string_view d : out) {
     if (d.empty()) continue;
     docs.push_back(TrimSpace(d));
   }
@@ -410,15 +410,26 @@ bool IsHookEvent(const std::string& e) {
   return false;
 }
 
+// One rendered document after splitting; views into the rendered texts.
+struct RenderedDocument {
+  std::string_view source;   // "chart/templates/file.yaml"
+  std::string_view content;  // trimmed YAML text
+  std::string kind;
+  bool hook = false;
+  bool test = false;
+};
+
 Status SortManifests(const std::map<std::string, std::string>& rendered, std::vector<RenderedDocument>& hooks,
                      std::vector<RenderedDocument>& generic) {
   for (const auto& [name, content] : rendered) {
     if (BaseName(name).starts_with("_") || TrimSpace(content).empty()) continue;
-    for (auto& doc : SplitDocuments(content)) {
+    for (std::string_view doc : SplitDocuments(content)) {
       manifest::ParseOptions opts;
       opts.file = name;
       opts.schema = manifest::Schema::kYaml11;
-      std::optional<manifest::Node> fast = TryParseBlockYaml(doc, opts);
+      // Helm decodes each document only for its kind and annotations, but
+      // a document that is not valid YAML still fails the render.
+      std::optional<manifest::Node> fast = TryParseBlockYamlHead(doc, opts);
       auto node = fast ? Result<manifest::Node>(std::move(*fast)) : manifest::ParseYaml(doc, opts);
       if (!node.ok()) {
         Error e = std::move(node).error();
@@ -438,7 +449,7 @@ Status SortManifests(const std::map<std::string, std::string>& rendered, std::ve
           std::size_t start = 0;
           while (true) {
             std::size_t comma = events.find(',', start);
-            std::string ev = TrimSpace(events.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+            std::string ev(TrimSpace(std::string_view(events).substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
             std::transform(ev.begin(), ev.end(), ev.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
             if (!IsHookEvent(ev)) {
               known = false;
@@ -465,6 +476,10 @@ Status SortManifests(const std::map<std::string, std::string>& rendered, std::ve
   return Status::Ok();
 }
 
+void Append(std::string& out, std::initializer_list<std::string_view> pieces) {
+  for (std::string_view p : pieces) out.append(p);
+}
+
 void CollectCrds(const Chart& c, std::string& out) {
   std::vector<const ChartFile*> files;
   for (const auto& f : c.files) files.push_back(&f);
@@ -474,7 +489,7 @@ void CollectCrds(const Chart& c, std::string& out) {
     std::string ext = f->name.substr(f->name.rfind('.') == std::string::npos ? f->name.size() : f->name.rfind('.'));
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
     if (ext != ".yaml" && ext != ".yml" && ext != ".json") continue;
-    out += "---\n# Source: " + c.FullPath() + "/" + f->name + "\n" + f->data + "\n";
+    Append(out, {"---\n# Source: ", c.FullPath(), "/", f->name, "\n", f->data, "\n"});
   }
   for (const auto& d : c.subcharts) CollectCrds(*d, out);
 }
@@ -557,13 +572,24 @@ Result<std::string> RenderChart(Chart& chart, const Value& user_values, const Re
   std::vector<RenderedDocument> hooks, generic;
   st = SortManifests(rendered, hooks, generic);
   if (!st.ok()) return std::move(st).error();
-  std::string body;
-  if (options.include_crds) CollectCrds(chart, body);
-  for (const auto& d : generic) body += "---\n# Source: " + d.source + "\n" + d.content + "\n";
-  std::string out = TrimSpace(body) + "\n";
+  // One buffer sized up front: outputs with CRDs run to megabytes.
+  std::size_t size = 1;
+  for (const auto* docs : {&generic, &hooks}) {
+    for (const auto& d : *docs) size += d.source.size() + d.content.size() + 16;
+  }
+  std::string out;
+  out.reserve(size);
+  if (options.include_crds) CollectCrds(chart, out);
+  for (const auto& d : generic) Append(out, {"---\n# Source: ", d.source, "\n", d.content, "\n"});
+  // The non-hook block is trimmed and ends with one newline.
+  std::string_view trimmed = TrimSpace(out);
+  std::size_t begin = static_cast<std::size_t>(trimmed.data() - out.data());
+  out.resize(begin + trimmed.size());
+  out.erase(0, begin);
+  out += '\n';
   for (const auto& h : hooks) {
     if (options.skip_tests && h.test) continue;
-    out += "---\n# Source: " + h.source + "\n" + h.content + "\n";
+    Append(out, {"---\n# Source: ", h.source, "\n", h.content, "\n"});
   }
   return out;
 }

@@ -27,10 +27,25 @@ manifest::ParseOptions ManifestOptions() {
   return o;
 }
 
+// What the head-only reading keeps of a full tree.
+manifest::Node Head(const manifest::Node& full) {
+  if (!full.IsMapping()) return full;
+  manifest::Node head = manifest::Node::Mapping();
+  for (const char* key : {"kind", "metadata"}) {
+    if (const manifest::Node* v = full.Find(key)) head.Set(key, *v);
+  }
+  return head;
+}
+
 // "" when both agree (or the fast reader declined); otherwise what differs.
 std::string Disagreement(std::string_view text, const manifest::ParseOptions& options, bool* accepted = nullptr) {
   auto fast = TryParseBlockYaml(text, options);
   if (accepted) *accepted = fast.has_value();
+  auto head = TryParseBlockYamlHead(text, options);
+  if (head.has_value() != fast.has_value()) return "the head-only reading decided differently";
+  if (head && !(Head(*head) == Head(*fast))) {
+    return "different heads:\nfull: " + manifest::EmitYaml(Head(*fast)) + "head: " + manifest::EmitYaml(Head(*head));
+  }
   if (!fast) return "";
   auto full = manifest::ParseYamlStream(text, options);
   if (!full.ok()) return "fast reader accepted what the full parser rejects: " + full.error().ToString();
