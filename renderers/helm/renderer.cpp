@@ -7,6 +7,7 @@
 
 #include "renderers/helm/block_yaml.h"
 #include "renderers/helm/functions.h"
+#include "renderers/helm/schema.h"
 #include "renderers/helm/semver.h"
 #include "renderers/helm/values.h"
 #include "renderers/manifest/yaml.h"
@@ -517,6 +518,12 @@ Result<std::string> RenderChart(Chart& chart, const Value& user_values, const Re
   if (!st.ok()) return std::move(st).error();
   auto caps = MakeCapabilities(options);
   if (!caps.ok()) return std::move(caps).error();
+  // As Helm: values are coalesced and checked against the charts'
+  // schemas before the chart's kubeVersion is.
+  auto values = CoalesceValues(chart, user_values);
+  if (!values.ok()) return std::move(values).error();
+  st = ValidateChartValues(chart, *values);
+  if (!st.ok()) return std::move(st).error();
   if (!chart.kube_version.empty()) {
     const Value* v = caps->AsObject().Field("KubeVersion")->AsObject().Field("Version");
     auto kv = ParseSemVersion(v->AsString());
@@ -526,8 +533,6 @@ Result<std::string> RenderChart(Chart& chart, const Value& user_values, const Re
                                                      " which is incompatible with Kubernetes " + v->AsString());
     }
   }
-  auto values = CoalesceValues(chart, user_values);
-  if (!values.ok()) return std::move(values).error();
 
   Value top = Value::NewMap();
   top.MutableMap()["Capabilities"] = *caps;
