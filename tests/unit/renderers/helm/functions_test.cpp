@@ -198,3 +198,41 @@ TEST(HelmFunctions, LookupIsEmptyOffline) {
 
 }  // namespace
 }  // namespace keelson::helm
+
+namespace keelson::helm {
+namespace {
+
+// Expected values below were printed by the reference renderer (Go's
+// text/template with Sprig) for the same expressions.
+TEST(HelmFunctions, FloatArithmeticIsDecimalAsInSprig) {
+  EXPECT_EQ(Ok("{{ addf 0.1 0.2 }} {{ addf }} {{ subf 0.3 0.1 }} {{ mulf 0.1 3 }} {{ mulf 1.1 1.1 1.1 }}"),
+            "0.3 0 0.2 0.3 1.331");
+  EXPECT_EQ(Ok("{{ divf 1 3 }} {{ divf 10 4 }} {{ divf 2 3 }} {{ divf -2 3 }} {{ divf 1e20 3 }}"),
+            "0.3333333333333333 2.5 0.6666666666666667 -0.6666666666666667 3.333333333333333e+19");
+  EXPECT_EQ(Ok("{{ add1f 0.1 }} {{ add1f \"2.5\" }} {{ maxf 1 2.5 \"3\" }} {{ minf 1 2.5 -3 }}"), "1.1 3.5 3 -3");
+  EXPECT_NE(Err("{{ divf 1 0 }}").find("decimal division by 0"), std::string::npos);
+}
+
+TEST(HelmFunctions, SprigStringPathAndEncodingExtras) {
+  EXPECT_EQ(Ok(R"({{ list (b32enc "hello world!") (b32enc "a") (b32enc "") (b32enc "abcde") | toJson }})"),
+            R"(["NBSWY3DPEB3W64TMMQQQ====","ME======","","MFRGGZDF"])");
+  EXPECT_EQ(Ok(R"({{ list (b32dec "NBSWY3DPEB3W64TMMQQQ====") (b32dec "ME======") (b32dec "bad!") | toJson }})"),
+            R"(["hello world!","a","illegal base32 data at input byte 0"])");
+  EXPECT_EQ(Ok(R"({{ list (clean "a//b/../c/./d/") (clean "") (clean "/../x") (clean "../../x/..") (osClean "/") | toJson }})"),
+            R"(["a/c/d",".","/x","../..","/"])");
+  EXPECT_EQ(Ok(R"({{ list (dir "a//b") (dir "abc") (dir "/a") (osDir "a/b/") (osBase "a/b/") (osExt "a.b/c.tar.gz") (osIsAbs "/x") | toJson }})"),
+            R"(["a",".","/","a/b","b",".gz",true])");
+  EXPECT_EQ(Ok(R"({{ hello }} {{ trimall "$" "$5.00$" }})"), "Hello! 5.00");
+  EXPECT_EQ(Ok(R"({{ list (abbrevboth 5 10 "1234 5678 9123") (abbrevboth 0 10 "1234 5678 9123") (abbrevboth 1 6 "abcdefghijklmno") (abbrevboth 10 10 "abcdefghijklmnopqrstuvwxyz") | toJson }})"),
+            R"(["...5678...","1234 56...","abcdefghijklmno","...klmn..."])");
+  EXPECT_EQ(Ok(R"({{ list (wrapWith 5 "\t" "Hello World are you there") (wrapWith 3 "|" "abcdefgh ij") | toJson }})"),
+            R"(["Hello\tWorld\tare\tyou\tthere","abc|def|gh|ij"])");
+  EXPECT_EQ(Ok(R"({{ mustChunk 2 (list 1 2 3) | toJson }} {{ mustToRawJson (dict "a" "<b>") }})"), R"([[1,2],[3]] {"a":"<b>"})");
+  EXPECT_EQ(Ok(R"({{ mustToPrettyJson (list 1 2) }})"), "[\n  1,\n  2\n]");
+  EXPECT_EQ(Ok(R"({{ mustFromJson "[1, \"a\", {\"b\": 2}]" | toJson }})"), R"([1,"a",{"b":2}])");
+  EXPECT_FALSE(::keelson::helm::Run(R"({{ mustFromJson "{" }})").ok());
+  EXPECT_EQ(Ok("{{ randBytes 12 | b64dec | len }} {{ randBytes 12 | len }}"), "12 16");
+}
+
+}  // namespace
+}  // namespace keelson::helm
