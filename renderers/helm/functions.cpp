@@ -720,6 +720,7 @@ FunctionTable MakeHelmFunctions() {
   AddBuiltins(table);
   AddCryptoFunctions(table);
   AddDateFunctions(table);
+  AddUrlFunctions(table);
   auto& f = table.functions;
   using R = Result<Value>;
 

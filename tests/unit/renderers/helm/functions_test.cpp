@@ -236,3 +236,27 @@ TEST(HelmFunctions, SprigStringPathAndEncodingExtras) {
 
 }  // namespace
 }  // namespace keelson::helm
+
+namespace keelson::helm {
+namespace {
+
+TEST(HelmFunctions, UrlParseAndJoinFollowGoNetUrl) {
+  EXPECT_EQ(Ok(R"({{ urlParse "https://user:p%40ss@example.com:8443/a%20b/c?x=1&y=2#frag%20x" | toJson }})"),
+            R"({"fragment":"frag x","host":"example.com:8443","hostname":"example.com","opaque":"","path":"/a b/c",)"
+            R"("query":"x=1\u0026y=2","scheme":"https","userinfo":"user:p%40ss"})");
+  EXPECT_EQ(Ok(R"({{ urlParse "mailto:joe@example.com" | urlJoin }} {{ urlParse "http://[::1]:80/x" | urlJoin }})"),
+            "mailto:joe@example.com http://[::1]:80/x");
+  EXPECT_EQ(Ok(R"({{ (urlParse "http://[::1]:80/x").hostname }} {{ (urlParse "HTTP://Example.COM/%7Efoo").path }})"),
+            "::1 /~foo");
+  EXPECT_EQ(Ok(R"({{ urlParse "http://x@y@z/" | urlJoin }} {{ urlParse "http://h/p?" | urlJoin }} {{ urlParse "//host/p" | urlJoin }})"),
+            "http://x%40y@z/ http://h/p //host/p");
+  EXPECT_EQ(Ok(R"({{ urlJoin (dict "scheme" "https" "host" "h:1" "path" "/a b/ü" "query" "q=1" "fragment" "f g" "userinfo" "me:s3cr@t") }})"),
+            "https://me:s3cr%40t@h:1/a%20b/%C3%BC?q=1#f%20g");
+  EXPECT_EQ(Ok(R"({{ urlJoin (dict "path" "a:b/c") }} {{ urlJoin (dict "host" "h" "path" "rel") }})"), "./a:b/c //h/rel");
+  EXPECT_NE(Err(R"({{ urlParse "http://h:port/" }})").find(R"(invalid port ":port" after host)"), std::string::npos);
+  EXPECT_NE(Err(R"({{ urlParse "http://h/%zz" }})").find(R"(invalid URL escape "%zz")"), std::string::npos);
+  EXPECT_NE(Err(R"({{ urlParse ":foo" }})").find("missing protocol scheme"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace keelson::helm
