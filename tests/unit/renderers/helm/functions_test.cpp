@@ -260,3 +260,45 @@ TEST(HelmFunctions, UrlParseAndJoinFollowGoNetUrl) {
 
 }  // namespace
 }  // namespace keelson::helm
+
+namespace keelson::helm {
+namespace {
+
+// derivePassword and decryptAES outputs were produced by the reference
+// renderer (Sprig); encryptAES draws a random IV, so it is checked by
+// decrypting.
+TEST(HelmFunctions, SprigPasswordsAndAesMatchTheReference) {
+  EXPECT_EQ(Ok(R"({{ derivePassword 1 "long" "password" "user" "example.com" }})"), "ZedaFaxcZaso9*");
+  EXPECT_EQ(Ok(R"({{ derivePassword 3 "maximum" "pässword" "ü" "site" }})"), "jNnF8#iIZcJru&YCqH7?");
+  EXPECT_EQ(Ok(R"({{ derivePassword 0 "pin" "p" "u" "s" }} {{ derivePassword 1 "basic" "p" "u" "s" }} )"
+               R"({{ derivePassword 1 "short" "p" "" "" }} {{ derivePassword 1 "medium" "p" "u" "s" }})"),
+            "9426 tGf1NEr0 Civ9 Rud1@Nel");
+  EXPECT_EQ(Ok(R"({{ derivePassword 1 "nope" "p" "u" "s" }})"), "cannot find password template nope");
+  EXPECT_EQ(Ok(R"({{ decryptAES "secretkey" "JSmDmV3Vhflr9crW/tLTcH67m0hwCr3/h+ionsZZXtA=" }})"), "hello from go");
+  EXPECT_EQ(Ok(R"({{ encryptAES "secretkey" "plaintext" | decryptAES "secretkey" }})"), "plaintext");
+  EXPECT_EQ(Ok(R"({{ encryptAES "0123456789abcdef0123456789abcdefXX" "exactly sixteen!" | decryptAES "0123456789abcdef0123456789abcdefXX" }})"),
+            "exactly sixteen!");
+  EXPECT_EQ(Ok(R"({{ encryptAES "secretkey" "plaintext" | b64dec | len }}|{{ encryptAES "k" "" }}|{{ decryptAES "k" "" }})"), "32||");
+  EXPECT_FALSE(::keelson::helm::Run(R"({{ decryptAES "k" "AAAA" }})").ok());
+  EXPECT_EQ(Ok(R"({{ bcrypt "pw" | substr 0 7 }} {{ bcrypt "pw" | len }})"), "$2a$10$ 60");
+}
+
+TEST(HelmFunctions, CertificatesWithGivenKeys) {
+  std::string key = Ok(R"({{ genPrivateKey "rsa" }})");
+  ASSERT_NE(key.find("BEGIN RSA PRIVATE KEY"), std::string::npos);
+  Value data = Value::NewMap({{"key", Value::String(key)}});
+  std::string self = Ok(R"({{ $c := genSelfSignedCertWithKey "web" (list "10.0.0.1") (list "web.local") 3 .key }})"
+                        R"({{ $c.Key }}{{ $c.Cert }})", data);
+  EXPECT_EQ(self.substr(0, key.size()), key);  // the certificate carries the given key
+  std::string signed_cert = Ok(R"({{ $ca := genCAWithKey "ca" 3 .key }}{{ $c := genSignedCertWithKey "w" nil nil 3 $ca .key }})"
+                               R"({{ $c.Key }})", data);
+  EXPECT_EQ(signed_cert, key);
+  std::string custom = Ok(R"({{ $c := genSelfSignedCert "x" nil nil 1 }}{{ $b := buildCustomCert ($c.Cert | b64enc) ($c.Key | b64enc) }})"
+                          R"({{ eq $b.Cert $c.Cert }} {{ eq $b.Key $c.Key }})");
+  EXPECT_EQ(custom, "true true");
+  EXPECT_NE(Err(R"({{ buildCustomCert "!!" "" }})").find("unable to decode base64 certificate"), std::string::npos);
+  EXPECT_NE(Err(R"({{ genCAWithKey "ca" 3 "not a key" }})").find("no PEM data in input"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace keelson::helm
