@@ -1,6 +1,9 @@
 // Sprig and Helm functions as charts use them.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <ctime>
+
 #include "renderers/helm/functions.h"
 #include "renderers/helm/template.h"
 
@@ -188,8 +191,58 @@ TEST(SprigFunctions, DatesFormatWithGoLayouts) {
   EXPECT_EQ(Ok(R"({{ dateInZone "2006-01-02T15:04:05Z07:00 Mon Jan _2 3:04PM .000" 1257894000 "UTC" }})"),
             "2009-11-10T23:00:00Z Tue Nov 10 11:00PM .000");
   EXPECT_EQ(Ok(R"({{ unixEpoch (dateModify "1h30m" (now)) | len }})"), "10");
-  EXPECT_EQ(Ok(R"({{ duration 3725 }} {{ duration 0 }} {{ dateInZone "Jan 2" 0 "UTC" }})"), "1h2m5s 0s Jan 1");
-  EXPECT_NE(Err(R"({{ dateInZone "2006" 0 "Mars/Base" }})").find("not supported"), std::string::npos);
+  // Sprig's duration reads strings and int64 only: a template's int literal
+  // is Go's int, which it treats as 0.
+  EXPECT_EQ(Ok(R"({{ duration "3725" }} {{ duration 3725 }} {{ duration (int64 90) }} {{ dateInZone "Jan 2" 0 "UTC" }})"),
+            "1h2m5s 0s 1m30s Jan 1");
+  // Unknown zones fall back to UTC, as in Sprig.
+  EXPECT_EQ(Ok(R"({{ dateInZone "2006-01-02 15:04 MST" 0 "Mars/Base" }})"), "1970-01-01 00:00 UTC");
+}
+
+// Expected values were printed by the reference renderer (Go's time
+// package with the same tz database) with TZ=UTC.
+TEST(SprigFunctions, DatesInNamedZonesAndParsing) {
+  setenv("TZ", "UTC", 1);
+  tzset();
+  EXPECT_EQ(Ok(R"({{ dateInZone "2006-01-02T15:04:05Z07:00 MST Mon Jan _2 3:04PM .000" 1257894000 "Europe/Berlin" }})"),
+            "2009-11-11T00:00:00+01:00 CET Wed Nov 11 12:00AM .000");
+  EXPECT_EQ(Ok(R"({{ dateInZone "2006-01-02 15:04:05 -0700 MST" 1688000000 "America/New_York" }})"),
+            "2023-06-28 20:53:20 -0400 EDT");
+  // Past the file's last transition the zone's POSIX rule applies.
+  EXPECT_EQ(Ok(R"({{ dateInZone "2006-01-02 15:04:05 -07:00 MST" 4102444800 "Europe/Berlin" }})"),
+            "2100-01-01 01:00:00 +01:00 CET");
+  EXPECT_EQ(Ok(R"({{ dateInZone "2006-01-02 15:04:05 -07:00 MST" 4118080000 "Europe/Berlin" }})"),
+            "2100-07-01 01:06:40 +02:00 CEST");
+  EXPECT_EQ(Ok(R"({{ dateInZone "2006-01-02 15:04 MST" 1700000000 "Asia/Kolkata" }})"), "2023-11-15 03:43 IST");
+  EXPECT_EQ(Ok(R"({{ dateInZone "2006-01-02 15:04 MST -07" 1700000000 "Australia/Lord_Howe" }})"),
+            "2023-11-15 09:13 +11 +11");
+  EXPECT_EQ(Ok(R"({{ dateInZone "2006-01-02 15:04 MST" -2000000000 "Europe/Paris" }})"), "1906-08-16 20:36 PMT");
+  EXPECT_EQ(Ok(R"({{ htmlDateInZone 1700000000 "Pacific/Kiritimati" }} {{ dateInZone "Janet 2" 0 "UTC" }})"),
+            "2023-11-15 Janet 1");
+  EXPECT_EQ(Ok(R"({{ toDate "2006-01-02" "2017-12-31" }})"), "2017-12-31 00:00:00 +0000 UTC");
+  EXPECT_EQ(Ok(R"({{ toDate "2006-01-02 15:04:05 MST" "2017-12-31 10:20:30 CET" }})"), "2017-12-31 10:20:30 +0000 CET");
+  EXPECT_EQ(Ok(R"({{ toDate "2006-01-02T15:04:05Z07:00" "2017-12-31T10:20:30+05:30" }})"),
+            "2017-12-31 10:20:30 +0530 +0530");
+  EXPECT_EQ(Ok(R"({{ toDate "2006-01-02" "bad" }})"), "0001-01-01 00:00:00 +0000 UTC");
+  EXPECT_EQ(Ok(R"({{ toDate "02 Jan 06 15:04 -0700" "31 Dec 17 23:59 -0800" | unixEpoch }})"), "1514793540");
+  EXPECT_EQ(Ok(R"({{ toDate "2006-01-02 15:04:05" "2017-12-31 10:20:30.5" }})"), "2017-12-31 10:20:30.5 +0000 UTC");
+  EXPECT_EQ(Ok(R"({{ toDate "Jan _2 3:04PM" "Feb  3 4:05AM" }})"), "0000-02-03 04:05:00 +0000 UTC");
+  EXPECT_EQ(Ok(R"({{ toDate "2006-002" "2016-060" }})"), "2016-02-29 00:00:00 +0000 UTC");
+  EXPECT_EQ(Ok(R"({{ toDate "2006-01-02 15:04:05 MST" "2017-06-30 10:20:30 GMT+3" }})"),
+            "2017-06-30 13:20:30 +0300 GMT+3");
+  EXPECT_EQ(Ok(R"({{ toDate "2006-01-02" "2017-12-31" | dateModify "24h30m" }})"), "2018-01-01 00:30:00 +0000 UTC");
+  EXPECT_EQ(Ok(R"({{ toDate "2006-01-02" "2017-12-31" | dateModify "bogus" }})"), "2017-12-31 00:00:00 +0000 UTC");
+  EXPECT_NE(Err(R"({{ toDate "2006-01-02" "2017-12-31" | mustDateModify "bogus" }})").find("time: invalid duration"),
+            std::string::npos);
+  EXPECT_NE(Err(R"({{ mustToDate "2006-01-02" "2017-13-01" }})").find(R"(parsing time "2017-13-01": month out of range)"),
+            std::string::npos);
+  EXPECT_NE(Err(R"({{ mustToDate "2006-01-02" "x" }})")
+                .find(R"(parsing time "x" as "2006-01-02": cannot parse "x" as "2006")"),
+            std::string::npos);
+  EXPECT_EQ(Ok(R"({{ durationRound "2h10m" }} {{ durationRound "" }} {{ durationRound "400h" }} {{ durationRound "1000h" }})"),
+            "2h 0s 16d 1mo");
+  EXPECT_EQ(Ok(R"({{ durationRound "9000h" }} {{ durationRound "59s" }} {{ durationRound "61s" }} {{ durationRound "-3h" }})"),
+            "1y 59s 1m 3h");
 }
 
 TEST(HelmFunctions, LookupIsEmptyOffline) {
