@@ -1735,6 +1735,16 @@ FunctionTable MakeHelmFunctions() {
   // ----------------------------------------------------------------- helm
   f["toYaml"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("toYaml", 1); return Value::String(ToYamlText(a[0])); };
   f["mustToYaml"] = f["toYaml"];
+  f["toToml"] = [](CallContext&, Args& a) -> R {
+    KEELSON_ARITY("toToml", 1);
+    auto text = ToTomlText(a[0]);
+    // Helm prints the encoder's error in place of the document.
+    return Value::String(text.ok() ? *text : text.error().message);
+  };
+  f["toYamlPretty"] = [](CallContext&, Args& a) -> R {
+    KEELSON_ARITY("toYamlPretty", 1);
+    return Value::String(ToYamlPrettyText(a[0]));
+  };
   f["fromYaml"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("fromYaml", 1); return FromYamlValue(Str(a[0])); };
   f["fromYamlArray"] = [](CallContext&, Args& a) -> R {
     KEELSON_ARITY("fromYamlArray", 1);

@@ -172,5 +172,16 @@ Result<manifest::Node> ParseFirstYamlDocument(std::string_view text, const std::
 std::string ToJsonText(const Value& v);
 // sigs.k8s.io/yaml.Marshal without the trailing newline (Helm's toYaml).
 std::string ToYamlText(const Value& v);
+// BurntSushi/toml's encoder, as Helm's toToml uses it: keys sorted, plain
+// values before tables, nested tables and arrays of tables indented two
+// spaces per level, nil values left out. Fails with the encoder's message
+// for values TOML cannot hold (a top level that is not a map, an array
+// with a nil element).
+Result<std::string> ToTomlText(const Value& v);
+
+// go-yaml v3's encoder with 2-space indentation, without the trailing
+// newline (Helm's toYamlPretty): sequences indented under their key, long
+// strings not folded.
+std::string ToYamlPrettyText(const Value& v);
 
 }  // namespace keelson::helm

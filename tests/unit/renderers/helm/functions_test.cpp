@@ -355,3 +355,35 @@ TEST(HelmFunctions, CertificatesWithGivenKeys) {
 
 }  // namespace
 }  // namespace keelson::helm
+
+namespace keelson::helm {
+namespace {
+
+// Expected texts were printed by the reference renderer (BurntSushi/toml
+// and go-yaml v3, as Helm uses them).
+TEST(HelmFunctions, ToTomlAsBurntSushiEncodes) {
+  EXPECT_EQ(Ok(R"({{ toToml (dict "a" 1 "b" "str" "c" (list 1 2) "d" (dict "e" true "f" (dict "g" 1.5)) "h" (list (dict "i" 1) (dict "i" 2))) }})"),
+            "a = 1\nb = \"str\"\nc = [1, 2]\n\n[d]\n  e = true\n  [d.f]\n    g = 1.5\n\n[[h]]\n  i = 1\n\n[[h]]\n  i = 2\n");
+  EXPECT_EQ(Ok(R"({{ toToml (dict "key with space" "v" "q" "a\"b\n\u001b" "n" nil "z" (list "x" "y") "emptylist" (list) "emptymap" (dict) "" 1 "dotted.key" (dict "x" 3.0)) }})"),
+            "\"\" = 1\nemptylist = []\n\"key with space\" = \"v\"\nq = \"a\\\"b\\n\\u001b\"\nz = [\"x\", \"y\"]\n\n"
+            "[\"dotted.key\"]\n  x = 3.0\n\n[emptymap]\n");
+  EXPECT_EQ(Ok(R"({{ toToml (dict "inl" (list (dict "a" 1) 2) "m" (list (list 1 2) (list "a")) "t" (list (dict "x" (dict "y" 1) "z" 2))) }})"),
+            "inl = [{a = 1}, 2]\nm = [[1, 2], [\"a\"]]\n\n[[t]]\n  z = 2\n  [t.x]\n    y = 1\n");
+  EXPECT_EQ(Ok(R"({{ toToml (dict "f" 1e21 "g" 0.000001 "h" -0.5) }})"), "f = 1000000000000000000000.0\ng = 0.000001\nh = -0.5\n");
+  EXPECT_EQ(Ok(R"({{ toToml "str" }}|{{ toToml (dict "l" (list 1 nil)) }})"),
+            "toml: top-level values must be Go maps or structs|toml: cannot encode array with nil element");
+}
+
+TEST(HelmFunctions, ToYamlPrettyIndentsSequencesAndDoesNotFold) {
+  EXPECT_EQ(Ok(R"({{ toYamlPretty (dict "a" (list 1 2 (dict "x" "y")) "b" (dict "c" "yes" "d" "") "e" "multi\nline" "g" nil "i" (list) "j" (dict)) }})"),
+            "a:\n  - 1\n  - 2\n  - x: \"y\"\nb:\n  c: \"yes\"\n  d: \"\"\ne: |-\n  multi\n  line\ng: null\ni: []\nj: {}");
+  EXPECT_EQ(Ok(R"({{ toYamlPretty (dict "a" (list (dict "b" (list 1 2) "c" (dict "d" (list (list 3)))))) }})"),
+            "a:\n  - b:\n      - 1\n      - 2\n    c:\n      d:\n        - - 3");
+  std::string long_text = "a very long string that goes on and on and on and on and on and on and on and on and on forever";
+  EXPECT_EQ(Ok("{{ toYamlPretty \"" + long_text + "\" }}"), long_text);
+  EXPECT_EQ(Ok("{{ toYaml \"" + long_text + "\" }}"),
+            "a very long string that goes on and on and on and on and on and on and on and on and\n  on forever");
+}
+
+}  // namespace
+}  // namespace keelson::helm
