@@ -627,6 +627,12 @@ class BlockYamlReader {
       while (q < s_.size() && s_[q] == ' ') ++q;
       int spaces = static_cast<int>(q - ls);
       bool blank = AtEol(q);
+      // Spaces on a last line without a line break are no empty line
+      // (past the content indentation they are still text).
+      if (blank && q >= s_.size() && (content_indent < 0 || spaces <= content_indent)) {
+        if (!literal && any_content) Quit();  // yaml-cpp folds that last line break into a space
+        break;
+      }
       if (blank && (content_indent < 0 || spaces <= content_indent)) {
         if (content_indent < 0) leading_max = std::max(leading_max, spaces);
         ++empties;

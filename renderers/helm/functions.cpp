@@ -1162,7 +1162,7 @@ FunctionTable MakeHelmFunctions() {
   f["until"] = [](CallContext&, Args& a) -> R {
     KEELSON_ARITY("until", 1);
     std::int64_t n = IntParam(a[0]);
-    if (n > 1'000'000) return MakeError(ErrorCode::kLimitExceeded, "until: count too large");
+    if (n > 1'000'000 || n < -1'000'000) return MakeError(ErrorCode::kLimitExceeded, "until: count too large");
     List out;
     if (n >= 0) {
       for (std::int64_t i = 0; i < n; ++i) out.push_back(Value::Int(i));

@@ -88,6 +88,8 @@ TEST(BlockYaml, ReadsTheCommonSubsetAsTheFullParserDoes) {
   ExpectSame("a: |\nb: 1\n");
   ExpectSame("a: |\n  no final newline");
   ExpectSame("a: |-\n  no final newline");
+  ExpectSame("a: |+\n  kept\n  ");  // found by fuzzing: spaces without a line break end the scalar
+  ExpectSame("a: |\n  x\n    ");
   ExpectSame("- |\n  in a sequence\n- >\n  folded\n  here\n");
   ExpectSame("url: http://example.com:8080/path#frag\nneg: -1\ndash: -x\ncolon: a:b\nhash: a#b\nport: :9121\n");
   ExpectSame("a: 1 # comment\nb: 'x' # comment\nc: [1] # comment\n");
@@ -115,6 +117,7 @@ TEST(BlockYaml, DeclinesWhatItDoesNotHandle) {
   ExpectDeclined("a: [1,\n  2]\n");
   ExpectDeclined("a: |2\n   x\n");
   ExpectDeclined("a: >\n  x\n    more indented\n");
+  ExpectDeclined("a: >-\n  folded\n  ");  // found by fuzzing: yaml-cpp reads a trailing space
   ExpectDeclined("a: 1\n---\nb: 2\n");
   ExpectDeclined("a: 1\na: 2\n");
   ExpectDeclined("null: 1\n");
