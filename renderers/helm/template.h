@@ -80,7 +80,8 @@ class TemplateSet {
   explicit TemplateSet(const TemplateSet* parent) : parent_(parent) {}
 
   // Parses `text` as template `name`. Function names are checked against
-  // `functions` at parse time, as Go does.
+  // `functions` at parse time, as Go does, and bound to its entries:
+  // `functions` must outlive the parsed trees.
   Status Parse(const std::string& name, std::string_view text, const FunctionTable& functions,
                const Limits& limits = {});
   // Adds an already parsed tree (see ParseTrees).
