@@ -265,7 +265,11 @@ Result<std::shared_ptr<Chart>> LoadFromFiles(std::vector<ChartFile> files, const
   std::map<std::string, std::vector<ChartFile>> sub;
   std::vector<std::string> sub_order;
   for (auto& f : files) {
-    if (f.name == "Chart.yaml" || f.name == "Chart.lock" || f.name == "values.schema.json") continue;
+    if (f.name == "values.schema.json") {
+      chart->schema = std::move(f.data);
+      continue;
+    }
+    if (f.name == "Chart.yaml" || f.name == "Chart.lock") continue;
     if (f.name == "requirements.lock") {
       if (chart->api_version == "v1") chart->files.push_back(f);
       continue;

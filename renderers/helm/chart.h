@@ -47,6 +47,7 @@ struct Chart {
   bool has_dependencies = false;  // a dependencies list was declared
   std::vector<Dependency> dependencies;
   Value values;  // values.yaml as a map
+  std::string schema;  // values.schema.json as written; empty when absent
   std::vector<ChartFile> templates;
   std::vector<ChartFile> files;  // everything else, for .Files and crds/
   std::vector<std::shared_ptr<Chart>> subcharts;

@@ -1,14 +1,20 @@
 #include "renderers/helm/functions.h"
 
-#include <openssl/evp.h>
+// The SHA*_Init family is deprecated in OpenSSL 3 in favour of EVP, whose
+// first use costs a provider load (see Digest).
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <re2/re2.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <mutex>
+#include <unordered_map>
 
+#include "renderers/helm/decimal.h"
 #include "renderers/helm/semver.h"
 #include "renderers/manifest/json.h"
 #include "renderers/manifest/yaml.h"
@@ -181,14 +187,157 @@ void MergeMaps(Map& dst, const Map& src, bool overwrite, int depth) {
   }
 }
 
-// Go's regexp is RE2; so is this.
+// Go's regexp is RE2; so is this. Charts apply the same few patterns in
+// loops (bitnami's common library on every label), and compiling one cost
+// more than matching, so compiled patterns are kept process-wide, shared
+// by renders on any thread (RE2 objects are thread-safe), up to a bound.
 Result<std::shared_ptr<const re2::RE2>> CompileRegex(const std::string& pattern) {
   if (pattern.size() > 64 * 1024) return MakeError(ErrorCode::kLimitExceeded, "regexp pattern too long");
+  static std::mutex mutex;
+  static std::unordered_map<std::string, std::shared_ptr<const re2::RE2>> cache;
+  constexpr std::size_t kMaxCached = 512;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache.find(pattern);
+    if (it != cache.end()) return it->second;
+  }
   re2::RE2::Options opts;
   opts.set_log_errors(false);
   auto re = std::make_shared<const re2::RE2>(pattern, opts);
   if (!re->ok()) return Fail("error parsing regexp: " + re->error() + ": `" + pattern + "`");
+  std::lock_guard<std::mutex> lock(mutex);
+  if (cache.size() >= kMaxCached) cache.clear();
+  cache.emplace(pattern, re);
   return re;
+}
+
+// Go's path.Clean: the shortest equivalent path, lexically.
+std::string CleanPath(std::string_view p) {
+  if (p.empty()) return ".";
+  bool rooted = p[0] == '/';
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (start <= p.size()) {
+    std::size_t slash = p.find('/', start);
+    std::string_view part = p.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (part == "..") {
+      if (!parts.empty() && parts.back() != "..") {
+        parts.pop_back();
+      } else if (!rooted) {
+        parts.push_back(part);
+      }
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  std::string out = rooted ? "/" : "";
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += '/';
+    out += parts[i];
+  }
+  return out.empty() ? "." : out;
+}
+
+// Sprig's float arithmetic: exact decimals of the operands (see decimal.h).
+Result<Value> DecimalFold(const char* name, const Value& first, const Args& rest, std::size_t from,
+                          ExactDecimal (ExactDecimal::*op)(const ExactDecimal&) const) {
+  auto acc = ExactDecimal::FromDouble(ToFloat(first));
+  for (std::size_t i = from; i < rest.size(); ++i) {
+    auto x = ExactDecimal::FromDouble(ToFloat(rest[i]));
+    if (!acc || !x) return Fail(std::string(name) + ": operand is not a finite number");
+    acc = ((*acc).*op)(*x);
+  }
+  if (!acc) return Fail(std::string(name) + ": operand is not a finite number");
+  return Value::Float(acc->ToDouble());
+}
+
+// Go's base32.StdEncoding.
+std::string Base32Encode(std::string_view in) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  std::string out;
+  std::size_t i = 0;
+  while (i < in.size()) {
+    std::uint64_t block = 0;
+    std::size_t n = std::min<std::size_t>(5, in.size() - i);
+    for (std::size_t k = 0; k < 5; ++k) block = (block << 8) | (k < n ? static_cast<unsigned char>(in[i + k]) : 0);
+    static const std::size_t kChars[] = {0, 2, 4, 5, 7, 8};
+    for (std::size_t k = 0; k < 8; ++k) {
+      out += k < kChars[n] ? kAlphabet[(block >> (35 - 5 * k)) & 31] : '=';
+    }
+    i += n;
+  }
+  return out;
+}
+
+Result<std::string> Base32Decode(std::string_view in) {
+  std::string out;
+  std::uint64_t acc = 0;
+  int bits = 0;
+  std::size_t i = 0;
+  for (; i < in.size() && in[i] != '='; ++i) {
+    char c = in[i];
+    int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= '2' && c <= '7' ? c - '2' + 26 : -1;
+    if (v < 0) return Fail("illegal base32 data at input byte " + std::to_string(i));
+    acc = (acc << 5) | static_cast<std::uint64_t>(v);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  std::size_t padding = in.size() - i;
+  for (; i < in.size(); ++i) {
+    if (in[i] != '=') return Fail("illegal base32 data at input byte " + std::to_string(i));
+  }
+  if (in.size() % 8 != 0 || (padding != 0 && padding != 1 && padding != 3 && padding != 4 && padding != 6)) {
+    return Fail("illegal base32 data at input byte " + std::to_string(in.size() - (in.size() % 8 == 0 ? padding : 0)));
+  }
+  return out;
+}
+
+// Sprig's wrapWith (Apache Commons' WordUtils.wrap on bytes, long words
+// broken).
+std::string WrapCustom(const std::string& s, std::int64_t width, std::string newline) {
+  if (s.empty()) return "";
+  if (newline.empty()) newline = "\n";
+  std::size_t w = width < 1 ? 1 : static_cast<std::size_t>(width);
+  std::string out;
+  std::size_t offset = 0;
+  while (s.size() - offset > w) {
+    if (s[offset] == ' ') {
+      ++offset;
+      continue;
+    }
+    std::size_t space = s.substr(offset, w + 1).rfind(' ');
+    if (space != std::string::npos) {
+      out += s.substr(offset, space) + newline;
+      offset += space + 1;
+    } else {
+      out += s.substr(offset, w) + newline;
+      offset += w;
+    }
+  }
+  return out + s.substr(offset);
+}
+
+// Apache Commons' StringUtils.abbreviate(str, offset, maxWidth), as Sprig's
+// abbrevboth uses it (byte offsets).
+std::string AbbreviateFull(const std::string& s, std::int64_t offset, std::int64_t width) {
+  auto len = static_cast<std::int64_t>(s.size());
+  if (s.empty() || width < 4 || len <= width) return s;
+  if (offset > len) offset = len;
+  if (len - offset < width - 3) offset = len - (width - 3);
+  if (offset <= 4) return s.substr(0, static_cast<std::size_t>(width - 3)) + "...";
+  if (width < 7) return "";
+  if (offset + width - 3 < len) {
+    std::string rest = s.substr(static_cast<std::size_t>(offset));
+    std::int64_t w = width - 3;
+    if (w >= 4 && static_cast<std::int64_t>(rest.size()) > w) rest = rest.substr(0, static_cast<std::size_t>(w - 3)) + "...";
+    return "..." + rest;
+  }
+  return "..." + s.substr(static_cast<std::size_t>(len - (width - 3)));
 }
 
 std::size_t RuneWidth(const std::string& s, std::size_t pos) {
@@ -352,10 +501,40 @@ Result<std::string> Base64Decode(std::string_view in) {
   return out;
 }
 
-std::string Digest(const EVP_MD* md, std::string_view in) {
-  unsigned char buf[EVP_MAX_MD_SIZE];
+enum class HashKind { kSha1, kSha256, kSha512 };
+
+// Hex digest through OpenSSL's direct hash functions: the EVP interface
+// loads and searches OpenSSL's provider tables on first use, which cost
+// more than everything else a checksum annotation does.
+std::string Digest(HashKind kind, std::string_view in) {
+  unsigned char buf[SHA512_DIGEST_LENGTH];
   unsigned int len = 0;
-  EVP_Digest(in.data(), in.size(), buf, &len, md, nullptr);
+  switch (kind) {
+    case HashKind::kSha1: {
+      SHA_CTX c;
+      SHA1_Init(&c);
+      SHA1_Update(&c, in.data(), in.size());
+      SHA1_Final(buf, &c);
+      len = SHA_DIGEST_LENGTH;
+      break;
+    }
+    case HashKind::kSha256: {
+      SHA256_CTX c;
+      SHA256_Init(&c);
+      SHA256_Update(&c, in.data(), in.size());
+      SHA256_Final(buf, &c);
+      len = SHA256_DIGEST_LENGTH;
+      break;
+    }
+    case HashKind::kSha512: {
+      SHA512_CTX c;
+      SHA512_Init(&c);
+      SHA512_Update(&c, in.data(), in.size());
+      SHA512_Final(buf, &c);
+      len = SHA512_DIGEST_LENGTH;
+      break;
+    }
+  }
   static const char* kHex = "0123456789abcdef";
   std::string out;
   for (unsigned int i = 0; i < len; ++i) {
@@ -541,6 +720,7 @@ FunctionTable MakeHelmFunctions() {
   AddBuiltins(table);
   AddCryptoFunctions(table);
   AddDateFunctions(table);
+  AddUrlFunctions(table);
   auto& f = table.functions;
   using R = Result<Value>;
 
@@ -548,6 +728,7 @@ FunctionTable MakeHelmFunctions() {
   f["toString"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("toString", 1); return Value::String(StrVal(a[0])); };
   f["trim"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("trim", 1); return Value::String(TrimSpace(Str(a[0]))); };
   f["trimAll"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("trimAll", 2); return Value::String(TrimCutset(Str(a[1]), Str(a[0]), true, true)); };
+  f["trimall"] = f["trimAll"];
   f["trimSuffix"] = [](CallContext&, Args& a) -> R {
     KEELSON_ARITY("trimSuffix", 2);
     std::string s = Str(a[1]), suf = Str(a[0]);
@@ -641,6 +822,13 @@ FunctionTable MakeHelmFunctions() {
     std::string s = Str(a[1]);
     if (w < 4 || static_cast<std::int64_t>(s.size()) <= w) return Value::String(s);
     return Value::String(s.substr(0, static_cast<std::size_t>(w - 3)) + "...");
+  };
+  f["abbrevboth"] = [](CallContext&, Args& a) -> R {
+    KEELSON_ARITY("abbrevboth", 3);
+    std::int64_t left = IntParam(a[0]), right = IntParam(a[1]);
+    std::string s = Str(a[2]);
+    if (right < 4 || (left > 0 && right < 7)) return Value::String(s);
+    return Value::String(AbbreviateFull(s, left, right));
   };
   f["initials"] = [](CallContext&, Args& a) -> R {
     KEELSON_ARITY("initials", 1);
@@ -795,6 +983,10 @@ FunctionTable MakeHelmFunctions() {
     }
     return Value::String(out + line);
   };
+  f["wrapWith"] = [](CallContext&, Args& a) -> R {
+    KEELSON_ARITY("wrapWith", 3);
+    return Value::String(WrapCustom(Str(a[2]), IntParam(a[0]), Str(a[1])));
+  };
   f["shuffle"] = [](CallContext&, Args& a) -> R {
     KEELSON_ARITY("shuffle", 1);
     std::string s = Str(a[0]);
@@ -888,6 +1080,15 @@ FunctionTable MakeHelmFunctions() {
     if (d == 0) return Fail("runtime error: integer divide by zero");
     return Value::Int64(ToInt64(a[0]) / d);
   };
+  f["randBytes"] = [](CallContext&, Args& a) -> R {
+    KEELSON_ARITY("randBytes", 1);
+    std::int64_t n = IntParam(a[0]);
+    if (n < 0) return Fail("runtime error: makeslice: len out of range");
+    if (n > (1 << 20)) return MakeError(ErrorCode::kLimitExceeded, "randBytes: count too large");
+    std::string bytes(static_cast<std::size_t>(n), '\0');
+    if (n > 0) RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n));
+    return Value::String(Base64Encode(bytes));
+  };
   f["mod"] = [](CallContext&, Args& a) -> R {
     KEELSON_ARITY("mod", 2);
     std::int64_t d = ToInt64(a[1]);
@@ -907,28 +1108,43 @@ FunctionTable MakeHelmFunctions() {
     for (std::size_t i = 1; i < a.size(); ++i) m = std::min(m, ToInt64(a[i]));
     return Value::Int64(m);
   };
-  f["addf"] = [](CallContext&, Args& a) -> R {
-    double s = 0;
-    for (const Value& v : a) s += ToFloat(v);
-    return Value::Float(s);
+  f["addf"] = [](CallContext&, Args& a) -> R { return DecimalFold("addf", Value::Float(0), a, 0, &ExactDecimal::Add); };
+  f["add1f"] = [](CallContext&, Args& a) -> R {
+    KEELSON_ARITY("add1f", 1);
+    Args one{Value::Float(1)};
+    return DecimalFold("add1f", a[0], one, 0, &ExactDecimal::Add);
   };
   f["subf"] = [](CallContext&, Args& a) -> R {
     KEELSON_ATLEAST("subf", 1);
-    double s = ToFloat(a[0]);
-    for (std::size_t i = 1; i < a.size(); ++i) s -= ToFloat(a[i]);
-    return Value::Float(s);
+    return DecimalFold("subf", a[0], a, 1, &ExactDecimal::Sub);
   };
   f["mulf"] = [](CallContext&, Args& a) -> R {
     KEELSON_ATLEAST("mulf", 1);
-    double s = ToFloat(a[0]);
-    for (std::size_t i = 1; i < a.size(); ++i) s *= ToFloat(a[i]);
-    return Value::Float(s);
+    return DecimalFold("mulf", a[0], a, 1, &ExactDecimal::Mul);
   };
   f["divf"] = [](CallContext&, Args& a) -> R {
     KEELSON_ATLEAST("divf", 1);
-    double s = ToFloat(a[0]);
-    for (std::size_t i = 1; i < a.size(); ++i) s /= ToFloat(a[i]);
-    return Value::Float(s);
+    auto acc = ExactDecimal::FromDouble(ToFloat(a[0]));
+    for (std::size_t i = 1; i < a.size() && acc; ++i) {
+      auto x = ExactDecimal::FromDouble(ToFloat(a[i]));
+      if (!x) return Fail("divf: operand is not a finite number");
+      acc = acc->Div(*x);
+      if (!acc) return Fail("decimal division by 0");
+    }
+    if (!acc) return Fail("divf: operand is not a finite number");
+    return Value::Float(acc->ToDouble());
+  };
+  f["maxf"] = [](CallContext&, Args& a) -> R {
+    KEELSON_ATLEAST("maxf", 1);
+    double m = ToFloat(a[0]);
+    for (std::size_t i = 1; i < a.size(); ++i) m = std::fmax(m, ToFloat(a[i]));
+    return Value::Float(m);
+  };
+  f["minf"] = [](CallContext&, Args& a) -> R {
+    KEELSON_ATLEAST("minf", 1);
+    double m = ToFloat(a[0]);
+    for (std::size_t i = 1; i < a.size(); ++i) m = std::fmin(m, ToFloat(a[i]));
+    return Value::Float(m);
   };
   f["floor"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("floor", 1); return Value::Float(std::floor(ToFloat(a[0]))); };
   f["ceil"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("ceil", 1); return Value::Float(std::ceil(ToFloat(a[0]))); };
@@ -946,7 +1162,7 @@ FunctionTable MakeHelmFunctions() {
   f["until"] = [](CallContext&, Args& a) -> R {
     KEELSON_ARITY("until", 1);
     std::int64_t n = IntParam(a[0]);
-    if (n > 1'000'000) return MakeError(ErrorCode::kLimitExceeded, "until: count too large");
+    if (n > 1'000'000 || n < -1'000'000) return MakeError(ErrorCode::kLimitExceeded, "until: count too large");
     List out;
     if (n >= 0) {
       for (std::int64_t i = 0; i < n; ++i) out.push_back(Value::Int(i));
@@ -1076,7 +1292,15 @@ FunctionTable MakeHelmFunctions() {
       }
     }
     return Value::String(out);
+  };  f["mustToPrettyJson"] = f["toPrettyJson"];
+  f["mustToRawJson"] = f["toRawJson"];
+  f["mustFromJson"] = [](CallContext&, Args& a) -> R {
+    KEELSON_ARITY("mustFromJson", 1);
+    auto node = manifest::ParseJson(Str(a[0]), "mustFromJson");
+    if (!node.ok()) return Fail(node.error().message);
+    return FromNodeAsJson(*node);
   };
+
 
   // --------------------------------------------------------------- lists
   f["list"] = [](CallContext&, Args& a) -> R { return Value::NewList(List(a.begin(), a.end())); };
@@ -1221,6 +1445,8 @@ FunctionTable MakeHelmFunctions() {
     return Value::NewList(std::move(out));
   };
 
+  f["mustChunk"] = f["chunk"];
+
   // --------------------------------------------------------------- dicts
   f["dict"] = [](CallContext&, Args& a) -> R {
     Map m;
@@ -1361,9 +1587,15 @@ FunctionTable MakeHelmFunctions() {
     auto r = Base64Decode(Str(a[0]));
     return Value::String(r.ok() ? *r : r.error().message);
   };
-  f["sha256sum"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("sha256sum", 1); return Value::String(Digest(EVP_sha256(), Str(a[0]))); };
-  f["sha1sum"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("sha1sum", 1); return Value::String(Digest(EVP_sha1(), Str(a[0]))); };
-  f["sha512sum"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("sha512sum", 1); return Value::String(Digest(EVP_sha512(), Str(a[0]))); };
+  f["b32enc"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("b32enc", 1); return Value::String(Base32Encode(Str(a[0]))); };
+  f["b32dec"] = [](CallContext&, Args& a) -> R {
+    KEELSON_ARITY("b32dec", 1);
+    auto r = Base32Decode(Str(a[0]));
+    return Value::String(r.ok() ? *r : r.error().message);
+  };
+  f["sha256sum"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("sha256sum", 1); return Value::String(Digest(HashKind::kSha256, Str(a[0]))); };
+  f["sha1sum"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("sha1sum", 1); return Value::String(Digest(HashKind::kSha1, Str(a[0]))); };
+  f["sha512sum"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("sha512sum", 1); return Value::String(Digest(HashKind::kSha512, Str(a[0]))); };
   f["adler32sum"] = [](CallContext&, Args& a) -> R {
     KEELSON_ARITY("adler32sum", 1);
     std::uint32_t s1 = 1, s2 = 0;
@@ -1479,9 +1711,7 @@ FunctionTable MakeHelmFunctions() {
     KEELSON_ARITY("dir", 1);
     std::string s = Str(a[0]);
     std::size_t p = s.rfind('/');
-    if (p == std::string::npos) return Value::String(".");
-    std::string d = s.substr(0, p);
-    return Value::String(d.empty() ? "/" : d);
+    return Value::String(CleanPath(p == std::string::npos ? "" : std::string_view(s).substr(0, p + 1)));
   };
   f["ext"] = [](CallContext&, Args& a) -> R {
     KEELSON_ARITY("ext", 1);
@@ -1493,10 +1723,28 @@ FunctionTable MakeHelmFunctions() {
     return Value::String("");
   };
   f["isAbs"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("isAbs", 1); return Value::Bool(Str(a[0]).starts_with("/")); };
+  f["clean"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("clean", 1); return Value::String(CleanPath(Str(a[0]))); };
+  // Go's path/filepath on Linux is its path package.
+  f["osBase"] = f["base"];
+  f["osClean"] = f["clean"];
+  f["osDir"] = f["dir"];
+  f["osExt"] = f["ext"];
+  f["osIsAbs"] = f["isAbs"];
+  f["hello"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("hello", 0); return Value::String("Hello!"); };
 
   // ----------------------------------------------------------------- helm
   f["toYaml"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("toYaml", 1); return Value::String(ToYamlText(a[0])); };
   f["mustToYaml"] = f["toYaml"];
+  f["toToml"] = [](CallContext&, Args& a) -> R {
+    KEELSON_ARITY("toToml", 1);
+    auto text = ToTomlText(a[0]);
+    // Helm prints the encoder's error in place of the document.
+    return Value::String(text.ok() ? *text : text.error().message);
+  };
+  f["toYamlPretty"] = [](CallContext&, Args& a) -> R {
+    KEELSON_ARITY("toYamlPretty", 1);
+    return Value::String(ToYamlPrettyText(a[0]));
+  };
   f["fromYaml"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("fromYaml", 1); return FromYamlValue(Str(a[0])); };
   f["fromYamlArray"] = [](CallContext&, Args& a) -> R {
     KEELSON_ARITY("fromYamlArray", 1);

@@ -28,6 +28,9 @@ void AddCryptoFunctions(FunctionTable& table);
 // ago, duration (date_functions.cpp); part of MakeHelmFunctions.
 void AddDateFunctions(FunctionTable& table);
 
+// urlParse, urlJoin (url_functions.cpp); part of MakeHelmFunctions.
+void AddUrlFunctions(FunctionTable& table);
+
 // Standard base64 with padding (Go's base64.StdEncoding).
 std::string Base64Encode(std::string_view in);
 

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <optional>
 
+#include "renderers/helm/block_yaml.h"
 #include "renderers/helm/functions.h"
+#include "renderers/helm/schema.h"
 #include "renderers/helm/semver.h"
 #include "renderers/helm/values.h"
 #include "renderers/manifest/yaml.h"
@@ -126,71 +129,95 @@ bool GlobMatch(std::string_view pat, std::string_view s, int depth = 0) {
   return s.empty();
 }
 
-using FileMap = std::map<std::string, std::string>;
+// A chart's files by name, pointing at the chart's own copies: .Files
+// reads only what templates ask for (a chart directory also holds READMEs,
+// images and CI values nobody renders).
+using FileIndex = std::map<std::string, const std::string*, std::less<>>;
 
 std::string BaseName(const std::string& p) {
   std::size_t s = p.rfind('/');
   return s == std::string::npos ? p : p.substr(s + 1);
 }
 
-Value MakeFilesObject(std::shared_ptr<const FileMap> files);
-
-Value FilesAsMap(const FileMap& files, bool base64) {
+Value FilesAsMap(const FileIndex& files, bool base64) {
   Map m;
-  for (const auto& [k, v] : files) m[BaseName(k)] = Value::String(base64 ? Base64Encode(v) : v);
+  for (const auto& [k, v] : files) m[BaseName(k)] = Value::String(base64 ? Base64Encode(*v) : *v);
   return Value::NewMap(std::move(m));
 }
 
-Value MakeFilesObject(std::shared_ptr<const FileMap> files) {
-  auto obj = std::make_shared<TableObject>("chart.Files");
+// Go's chart.Files (a map[string][]byte with methods). The map itself, for
+// `range` and `len`, is built on first use.
+class FilesObject final : public Object {
+ public:
+  explicit FilesObject(std::shared_ptr<const FileIndex> files);
+  std::string TypeName() const override { return methods_.TypeName(); }
+  const Value* Field(std::string_view name) const override { return methods_.Field(name); }
+  const Method* FindMethod(std::string_view name) const override { return methods_.FindMethod(name); }
+  std::string Print() const override { return methods_.Print(); }
+  const Value* Collection() const override {
+    if (!collection_) {
+      Map all;
+      for (const auto& [k, v] : *files_) all[k] = Value::String(*v);
+      collection_ = Value::NewMap(std::move(all));
+    }
+    return &*collection_;
+  }
+
+ private:
+  std::shared_ptr<const FileIndex> files_;
+  TableObject methods_{"chart.Files"};
+  mutable std::optional<Value> collection_;
+};
+
+Value MakeFilesObject(std::shared_ptr<const FileIndex> files) {
+  return Value::FromObject(std::make_shared<FilesObject>(std::move(files)));
+}
+
+FilesObject::FilesObject(std::shared_ptr<const FileIndex> files) : files_(files) {
   auto str_arg = [](const std::vector<Value>& a, std::size_t i) {
     return i < a.size() && a[i].IsString() ? a[i].AsString() : std::string();
   };
-  obj->SetMethod("Get", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
+  methods_.SetMethod("Get", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
     if (a.size() != 1) return MakeError(ErrorCode::kInvalidInput, "wrong number of args for Get: want 1 got " + std::to_string(a.size()));
     auto it = files->find(str_arg(a, 0));
-    return Value::String(it == files->end() ? "" : it->second);
+    return Value::String(it == files->end() ? "" : *it->second);
   });
-  obj->SetMethod("GetBytes", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
+  methods_.SetMethod("GetBytes", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
     if (a.size() != 1) return MakeError(ErrorCode::kInvalidInput, "wrong number of args for GetBytes: want 1 got " + std::to_string(a.size()));
     auto it = files->find(str_arg(a, 0));
-    return Value::String(it == files->end() ? "" : it->second);
+    return Value::String(it == files->end() ? "" : *it->second);
   });
-  obj->SetMethod("Glob", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
+  methods_.SetMethod("Glob", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
     if (a.size() != 1) return MakeError(ErrorCode::kInvalidInput, "wrong number of args for Glob: want 1 got " + std::to_string(a.size()));
     std::string pat = str_arg(a, 0);
-    auto out = std::make_shared<FileMap>();
+    auto out = std::make_shared<FileIndex>();
     for (const auto& [k, v] : *files) {
       if (GlobMatch(pat, k)) out->emplace(k, v);
     }
     return MakeFilesObject(out);
   });
-  obj->SetMethod("Lines", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
+  methods_.SetMethod("Lines", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
     if (a.size() != 1) return MakeError(ErrorCode::kInvalidInput, "wrong number of args for Lines: want 1 got " + std::to_string(a.size()));
     auto it = files->find(str_arg(a, 0));
     List out;
-    if (it == files->end() || it->second.empty()) return Value::NewList();
-    std::string s = it->second;
-    if (s.back() == '\n') s.pop_back();
+    if (it == files->end() || it->second->empty()) return Value::NewList();
+    std::string_view s = *it->second;
+    if (s.back() == '\n') s.remove_suffix(1);
     std::size_t start = 0;
     while (true) {
       std::size_t nl = s.find('\n', start);
-      out.push_back(Value::String(s.substr(start, nl == std::string::npos ? std::string::npos : nl - start)));
+      out.push_back(Value::String(std::string(s.substr(start, nl == std::string::npos ? std::string::npos : nl - start))));
       if (nl == std::string::npos) break;
       start = nl + 1;
     }
     return Value::NewList(std::move(out));
   });
-  obj->SetMethod("AsConfig", [files](const std::vector<Value>&) -> Result<Value> {
+  methods_.SetMethod("AsConfig", [files](const std::vector<Value>&) -> Result<Value> {
     return Value::String(ToYamlText(FilesAsMap(*files, false)));
   });
-  obj->SetMethod("AsSecrets", [files](const std::vector<Value>&) -> Result<Value> {
+  methods_.SetMethod("AsSecrets", [files](const std::vector<Value>&) -> Result<Value> {
     return Value::String(ToYamlText(FilesAsMap(*files, true)));
   });
-  Map all;
-  for (const auto& [k, v] : *files) all[k] = Value::String(v);
-  obj->SetCollection(Value::NewMap(std::move(all)));
-  return Value::FromObject(obj);
 }
 
 Result<Value> MakeCapabilities(const RenderOptions& options) {
@@ -295,7 +322,7 @@ Value MakeChartObject(const Chart& c) {
 }
 
 struct Job {
-  std::string source;
+  std::string_view source;  // the chart's template text
   Value data;  // the chart's data map; .Template is set before each run
   std::string base_path;
 };
@@ -305,8 +332,8 @@ Value CollectTemplates(const Chart& c, const Value& parent_data, std::map<std::s
   Value data = Value::NewMap();
   Map& d = data.MutableMap();
   d["Chart"] = MakeChartObject(c);
-  auto files = std::make_shared<FileMap>();
-  for (const auto& f : c.files) (*files)[f.name] = f.data;
+  auto files = std::make_shared<FileIndex>();
+  for (const auto& f : c.files) (*files)[f.name] = &f.data;
   d["Files"] = MakeFilesObject(files);
   const Map& pd = parent_data.AsMap();
   d["Release"] = pd.count("Release") ? pd.at("Release") : Value();
@@ -332,17 +359,17 @@ Value CollectTemplates(const Chart& c, const Value& parent_data, std::map<std::s
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-std::string TrimSpace(std::string_view s) {
+std::string_view TrimSpace(std::string_view s) {
   std::size_t b = 0, e = s.size();
   while (b < e && IsSpace(s[b])) ++b;
   while (e > b && IsSpace(s[e - 1])) --e;
-  return std::string(s.substr(b, e - b));
+  return s.substr(b, e - b);
 }
 
 // Splits rendered text on the separator pattern `(?:^|\s*\n)---\s*`.
-std::vector<std::string> SplitDocuments(std::string_view text) {
-  std::string s = TrimSpace(text);
-  std::vector<std::string> out;
+std::vector<std::string_view> SplitDocuments(std::string_view text) {
+  std::string_view s = TrimSpace(text);
+  std::vector<std::string_view> out;
   std::size_t piece_start = 0;
   std::size_t search = 0;
   auto skip_space = [&](std::size_t p) {
@@ -356,7 +383,7 @@ std::vector<std::string> SplitDocuments(std::string_view text) {
   }
   while (true) {
     std::size_t nl = s.find("\n---", search);
-    if (nl == std::string::npos) break;
+    if (nl == std::string_view::npos) break;
     // The match starts at the beginning of the whitespace run ending here,
     // but never before the current piece.
     std::size_t start = nl;
@@ -367,8 +394,8 @@ std::vector<std::string> SplitDocuments(std::string_view text) {
     if (search >= s.size()) break;
   }
   out.push_back(s.substr(std::min(piece_start, s.size())));
-  std::vector<std::string> docs;
-  for (auto& d : out) {
+  std::vector<std::string_view> docs;
+  for (std::string_view d : out) {
     if (d.empty()) continue;
     docs.push_back(TrimSpace(d));
   }
@@ -384,15 +411,27 @@ bool IsHookEvent(const std::string& e) {
   return false;
 }
 
+// One rendered document after splitting; views into the rendered texts.
+struct RenderedDocument {
+  std::string_view source;   // "chart/templates/file.yaml"
+  std::string_view content;  // trimmed YAML text
+  std::string kind;
+  bool hook = false;
+  bool test = false;
+};
+
 Status SortManifests(const std::map<std::string, std::string>& rendered, std::vector<RenderedDocument>& hooks,
                      std::vector<RenderedDocument>& generic) {
   for (const auto& [name, content] : rendered) {
     if (BaseName(name).starts_with("_") || TrimSpace(content).empty()) continue;
-    for (auto& doc : SplitDocuments(content)) {
+    for (std::string_view doc : SplitDocuments(content)) {
       manifest::ParseOptions opts;
       opts.file = name;
       opts.schema = manifest::Schema::kYaml11;
-      auto node = manifest::ParseYaml(doc, opts);
+      // Helm decodes each document only for its kind and annotations, but
+      // a document that is not valid YAML still fails the render.
+      std::optional<manifest::Node> fast = TryParseBlockYamlHead(doc, opts);
+      auto node = fast ? Result<manifest::Node>(std::move(*fast)) : manifest::ParseYaml(doc, opts);
       if (!node.ok()) {
         Error e = std::move(node).error();
         e.message = "YAML parse error on " + name + ": " + e.message;
@@ -411,7 +450,7 @@ Status SortManifests(const std::map<std::string, std::string>& rendered, std::ve
           std::size_t start = 0;
           while (true) {
             std::size_t comma = events.find(',', start);
-            std::string ev = TrimSpace(events.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+            std::string ev(TrimSpace(std::string_view(events).substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
             std::transform(ev.begin(), ev.end(), ev.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
             if (!IsHookEvent(ev)) {
               known = false;
@@ -438,6 +477,10 @@ Status SortManifests(const std::map<std::string, std::string>& rendered, std::ve
   return Status::Ok();
 }
 
+void Append(std::string& out, std::initializer_list<std::string_view> pieces) {
+  for (std::string_view p : pieces) out.append(p);
+}
+
 void CollectCrds(const Chart& c, std::string& out) {
   std::vector<const ChartFile*> files;
   for (const auto& f : c.files) files.push_back(&f);
@@ -447,7 +490,7 @@ void CollectCrds(const Chart& c, std::string& out) {
     std::string ext = f->name.substr(f->name.rfind('.') == std::string::npos ? f->name.size() : f->name.rfind('.'));
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
     if (ext != ".yaml" && ext != ".yml" && ext != ".json") continue;
-    out += "---\n# Source: " + c.FullPath() + "/" + f->name + "\n" + f->data + "\n";
+    Append(out, {"---\n# Source: ", c.FullPath(), "/", f->name, "\n", f->data, "\n"});
   }
   for (const auto& d : c.subcharts) CollectCrds(*d, out);
 }
@@ -475,6 +518,12 @@ Result<std::string> RenderChart(Chart& chart, const Value& user_values, const Re
   if (!st.ok()) return std::move(st).error();
   auto caps = MakeCapabilities(options);
   if (!caps.ok()) return std::move(caps).error();
+  // As Helm: values are coalesced and checked against the charts'
+  // schemas before the chart's kubeVersion is.
+  auto values = CoalesceValues(chart, user_values);
+  if (!values.ok()) return std::move(values).error();
+  st = ValidateChartValues(chart, *values);
+  if (!st.ok()) return std::move(st).error();
   if (!chart.kube_version.empty()) {
     const Value* v = caps->AsObject().Field("KubeVersion")->AsObject().Field("Version");
     auto kv = ParseSemVersion(v->AsString());
@@ -484,8 +533,6 @@ Result<std::string> RenderChart(Chart& chart, const Value& user_values, const Re
                                                      " which is incompatible with Kubernetes " + v->AsString());
     }
   }
-  auto values = CoalesceValues(chart, user_values);
-  if (!values.ok()) return std::move(values).error();
 
   Value top = Value::NewMap();
   top.MutableMap()["Capabilities"] = *caps;
@@ -530,13 +577,24 @@ Result<std::string> RenderChart(Chart& chart, const Value& user_values, const Re
   std::vector<RenderedDocument> hooks, generic;
   st = SortManifests(rendered, hooks, generic);
   if (!st.ok()) return std::move(st).error();
-  std::string body;
-  if (options.include_crds) CollectCrds(chart, body);
-  for (const auto& d : generic) body += "---\n# Source: " + d.source + "\n" + d.content + "\n";
-  std::string out = TrimSpace(body) + "\n";
+  // One buffer sized up front: outputs with CRDs run to megabytes.
+  std::size_t size = 1;
+  for (const auto* docs : {&generic, &hooks}) {
+    for (const auto& d : *docs) size += d.source.size() + d.content.size() + 16;
+  }
+  std::string out;
+  out.reserve(size);
+  if (options.include_crds) CollectCrds(chart, out);
+  for (const auto& d : generic) Append(out, {"---\n# Source: ", d.source, "\n", d.content, "\n"});
+  // The non-hook block is trimmed and ends with one newline.
+  std::string_view trimmed = TrimSpace(out);
+  std::size_t begin = static_cast<std::size_t>(trimmed.data() - out.data());
+  out.resize(begin + trimmed.size());
+  out.erase(0, begin);
+  out += '\n';
   for (const auto& h : hooks) {
     if (options.skip_tests && h.test) continue;
-    out += "---\n# Source: " + h.source + "\n" + h.content + "\n";
+    Append(out, {"---\n# Source: ", h.source, "\n", h.content, "\n"});
   }
   return out;
 }

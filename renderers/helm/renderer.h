@@ -33,15 +33,6 @@ struct RenderOptions {
   Limits limits;              // template engine limits
 };
 
-// One rendered document after splitting and sorting.
-struct RenderedDocument {
-  std::string source;   // "chart/templates/file.yaml"
-  std::string content;  // trimmed YAML text
-  std::string kind;
-  bool hook = false;
-  bool test = false;
-};
-
 // The printed output of `helm template`.
 Result<std::string> RenderChart(Chart& chart, const Value& user_values, const RenderOptions& options);
 

@@ -42,9 +42,16 @@ struct CallContext {
 
 using Function = std::function<Result<Value>(CallContext& ctx, std::vector<Value>& args)>;
 
+// Hashes std::string and std::string_view alike, so maps keyed by string
+// can be searched with a view.
+struct TransparentStringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 struct FunctionTable {
-  std::unordered_map<std::string, Function> functions;
-  bool Has(std::string_view name) const { return functions.count(std::string(name)) > 0; }
+  std::unordered_map<std::string, Function, TransparentStringHash, std::equal_to<>> functions;
+  bool Has(std::string_view name) const { return functions.find(name) != functions.end(); }
 };
 
 // The Go built-ins: and/or/not (handled lazily by the evaluator), len,
@@ -73,7 +80,8 @@ class TemplateSet {
   explicit TemplateSet(const TemplateSet* parent) : parent_(parent) {}
 
   // Parses `text` as template `name`. Function names are checked against
-  // `functions` at parse time, as Go does.
+  // `functions` at parse time, as Go does, and bound to its entries:
+  // `functions` must outlive the parsed trees.
   Status Parse(const std::string& name, std::string_view text, const FunctionTable& functions,
                const Limits& limits = {});
   // Adds an already parsed tree (see ParseTrees).
@@ -87,7 +95,7 @@ class TemplateSet {
 
  private:
   const TemplateSet* parent_ = nullptr;
-  std::unordered_map<std::string, TreePtr> templates_;
+  std::unordered_map<std::string, TreePtr, TransparentStringHash, std::equal_to<>> templates_;
 };
 
 class Executor {

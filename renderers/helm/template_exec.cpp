@@ -8,18 +8,21 @@
 namespace keelson::helm {
 
 std::string NodeString(const TemplateNode& n) {
-  auto join = [](const std::vector<std::string>& v, std::size_t from) {
+  auto join = [](std::span<const std::string_view> v, std::size_t from) {
     std::string out;
-    for (std::size_t i = from; i < v.size(); ++i) out += "." + v[i];
+    for (std::size_t i = from; i < v.size(); ++i) {
+      out += '.';
+      out += v[i];
+    }
     return out;
   };
   switch (n.kind) {
     case NodeKind::kField: return join(n.idents, 0);
-    case NodeKind::kVariable: return n.idents.empty() ? "" : n.idents[0] + join(n.idents, 1);
-    case NodeKind::kIdentifier: return n.text;
+    case NodeKind::kVariable: return n.idents.empty() ? "" : std::string(n.idents[0]) + join(n.idents, 1);
+    case NodeKind::kIdentifier: return std::string(n.text);
     case NodeKind::kDot: return ".";
     case NodeKind::kNil: return "nil";
-    case NodeKind::kBool: case NodeKind::kNumber: case NodeKind::kString: return n.text;
+    case NodeKind::kBool: case NodeKind::kNumber: case NodeKind::kString: return std::string(n.text);
     case NodeKind::kChain: {
       std::string inner = n.pipe ? NodeString(*n.pipe) : "";
       if (n.pipe && n.pipe->kind == NodeKind::kPipe && !n.pipe->parenthesized) inner = "(" + inner + ")";
@@ -46,9 +49,9 @@ std::string NodeString(const TemplateNode& n) {
       }
       return out;
     }
-    case NodeKind::kText: return n.text;
+    case NodeKind::kText: return std::string(n.text);
     case NodeKind::kAction: return "{{" + (n.pipe ? NodeString(*n.pipe) : "") + "}}";
-    case NodeKind::kTemplate: return "{{template \"" + n.text + "\"}}";
+    case NodeKind::kTemplate: return "{{template \"" + std::string(n.text) + "\"}}";
     case NodeKind::kIf: return "{{if " + NodeString(*n.pipe) + "}}";
     case NodeKind::kWith: return "{{with " + NodeString(*n.pipe) + "}}";
     case NodeKind::kRange: return "{{range " + NodeString(*n.pipe) + "}}";
@@ -71,8 +74,8 @@ enum class Flow { kNormal, kBreak, kContinue };
 
 class ExecState {
  public:
-  ExecState(Executor& ex, const TemplateSet& set, std::string& out, std::string source)
-      : ex_(ex), set_(set), out_(out), source_(std::move(source)) {}
+  ExecState(Executor& ex, const TemplateSet& set, std::string& out, std::string_view source)
+      : ex_(ex), set_(set), out_(out), source_(source) {}
 
   void Run(const Value& dot, const TemplateNode& root) {
     vars_.emplace_back("$", dot);
@@ -82,15 +85,16 @@ class ExecState {
  private:
   [[noreturn]] void Fail(const TemplateNode& at, const std::string& message) {
     std::string expr = NodeString(at);
-    throw ExecFailure{MakeError(ErrorCode::kInvalidInput, "executing \"" + source_ + "\" at <" + expr + ">: " + message,
-                                Location{source_, at.line, at.col + 1, ""})};
+    std::string source(source_);
+    throw ExecFailure{MakeError(ErrorCode::kInvalidInput, "executing \"" + source + "\" at <" + expr + ">: " + message,
+                                Location{source, at.line, at.col + 1, ""})};
   }
 
   void Step(const TemplateNode& at) {
     if (++ex_.steps_ > ex_.limits_.max_steps) {
       throw ExecFailure{MakeError(ErrorCode::kLimitExceeded,
                                   "template evaluation exceeded " + std::to_string(ex_.limits_.max_steps) + " steps",
-                                  Location{source_, at.line, at.col + 1, ""})};
+                                  Location{std::string(source_), at.line, at.col + 1, ""})};
     }
   }
 
@@ -99,7 +103,7 @@ class ExecState {
     if (ex_.output_bytes_ > ex_.limits_.max_output_bytes) {
       throw ExecFailure{MakeError(ErrorCode::kLimitExceeded,
                                   "template output exceeded " + std::to_string(ex_.limits_.max_output_bytes) + " bytes",
-                                  Location{source_, at.line, at.col + 1, ""})};
+                                  Location{std::string(source_), at.line, at.col + 1, ""})};
     }
     out_.append(s);
   }
@@ -108,7 +112,7 @@ class ExecState {
     Step(n);
     switch (n.kind) {
       case NodeKind::kList:
-        for (const auto& c : n.nodes) {
+        for (const TemplateNode* c : n.nodes) {
           Flow f = Walk(dot, *c);
           if (f != Flow::kNormal) return f;
         }
@@ -137,7 +141,7 @@ class ExecState {
       case NodeKind::kRange: return WalkRange(dot, n);
       case NodeKind::kTemplate: {
         const TemplateNode* t = set_.Find(n.text);
-        if (t == nullptr) Fail(n, "template: no such template \"" + n.text + "\"");
+        if (t == nullptr) Fail(n, "template: no such template \"" + std::string(n.text) + "\"");
         Value newdot = n.pipe ? EvalPipeline(dot, *n.pipe) : Value();
         std::string nested;
         CallTemplate(n, *t, newdot, nested);
@@ -154,7 +158,7 @@ class ExecState {
     if (ex_.depth_ >= ex_.limits_.max_depth) {
       throw ExecFailure{MakeError(ErrorCode::kLimitExceeded,
                                   "exceeded maximum template depth (" + std::to_string(ex_.limits_.max_depth) + ")",
-                                  Location{source_, at.line, at.col + 1, ""})};
+                                  Location{std::string(source_), at.line, at.col + 1, ""})};
     }
     ++ex_.depth_;
     ExecState nested(ex_, set_, out, tree.text);
@@ -227,11 +231,11 @@ class ExecState {
   Value EvalPipeline(const Value& dot, const TemplateNode& pipe) {
     Value value;
     bool have = false;
-    for (const auto& cmd : pipe.nodes) {
+    for (const TemplateNode* cmd : pipe.nodes) {
       value = EvalCommand(dot, *cmd, have ? &value : nullptr);
       have = true;
     }
-    for (const auto& name : pipe.decls) {
+    for (std::string_view name : pipe.decls) {
       if (pipe.is_assign) {
         SetVar(pipe, name, value);
       } else {
@@ -241,21 +245,21 @@ class ExecState {
     return value;
   }
 
-  void SetVar(const TemplateNode& at, const std::string& name, const Value& value) {
+  void SetVar(const TemplateNode& at, std::string_view name, const Value& value) {
     for (auto it = vars_.rbegin(); it != vars_.rend(); ++it) {
       if (it->first == name) {
         it->second = value;
         return;
       }
     }
-    Fail(at, "undefined variable: " + name);
+    Fail(at, "undefined variable: " + std::string(name));
   }
 
-  const Value& VarValue(const TemplateNode& at, const std::string& name) {
+  const Value& VarValue(const TemplateNode& at, std::string_view name) {
     for (auto it = vars_.rbegin(); it != vars_.rend(); ++it) {
       if (it->first == name) return it->second;
     }
-    Fail(at, "undefined variable: " + name);
+    Fail(at, "undefined variable: " + std::string(name));
   }
 
   void NotAFunction(const TemplateNode& cmd, const Value* final) {
@@ -284,7 +288,7 @@ class ExecState {
     }
     NotAFunction(cmd, final);
     switch (first.kind) {
-      case NodeKind::kBool: case NodeKind::kNumber: case NodeKind::kString: return first.constant;
+      case NodeKind::kBool: case NodeKind::kNumber: case NodeKind::kString: return *first.constant;
       case NodeKind::kDot: return dot;
       case NodeKind::kNil: Fail(first, "nil is not a command");
       default: Fail(first, "can't evaluate command " + NodeString(first));
@@ -304,7 +308,7 @@ class ExecState {
         Value recv = EvalArg(dot, *n.pipe);
         return EvalFieldChain(dot, recv, n, n.idents, 0, nullptr, nullptr, false);
       }
-      case NodeKind::kBool: case NodeKind::kNumber: case NodeKind::kString: return n.constant;
+      case NodeKind::kBool: case NodeKind::kNumber: case NodeKind::kString: return *n.constant;
       default: Fail(n, "can't handle " + NodeString(n) + " as an argument");
     }
   }
@@ -320,7 +324,7 @@ class ExecState {
 
   // Walks idents[from..]; the last field gets the command's arguments.
   Value EvalFieldChain(const Value& dot, Value receiver, const TemplateNode& node,
-                       const std::vector<std::string>& idents, std::size_t from, const TemplateNode* cmd,
+                       std::span<const std::string_view> idents, std::size_t from, const TemplateNode* cmd,
                        const Value* final, bool chained) {
     for (std::size_t i = from; i + 1 < idents.size(); ++i) {
       receiver = EvalField(dot, idents[i], node, nullptr, nullptr, receiver, chained || i > from);
@@ -328,17 +332,17 @@ class ExecState {
     return EvalField(dot, idents.back(), node, cmd, final, receiver, chained || idents.size() - 1 > from);
   }
 
-  Value EvalField(const Value& dot, const std::string& name, const TemplateNode& node, const TemplateNode* cmd,
+  Value EvalField(const Value& dot, std::string_view name, const TemplateNode& node, const TemplateNode* cmd,
                   const Value* final, const Value& receiver, bool from_lookup) {
     bool has_args = (cmd != nullptr && cmd->nodes.size() > 1) || final != nullptr;
     switch (receiver.kind()) {
       case Value::Kind::kNil:
         // A nil that came out of a map lookup is a typed nil interface in
         // Go; the top-level nil data is an invalid value and yields nil.
-        if (from_lookup) Fail(node, "nil pointer evaluating interface {}." + name);
+        if (from_lookup) Fail(node, "nil pointer evaluating interface {}." + std::string(name));
         return Value();
       case Value::Kind::kMap: {
-        if (has_args) Fail(node, name + " is not a method but has arguments");
+        if (has_args) Fail(node, std::string(name) + " is not a method but has arguments");
         auto it = receiver.AsMap().find(name);
         return it == receiver.AsMap().end() ? Value() : it->second;
       }
@@ -351,25 +355,28 @@ class ExecState {
           }
           if (final) args.push_back(*final);
           Result<Value> r = (*m)(args);
-          if (!r.ok()) Fail(node, "error calling " + name + ": " + r.error().message);
+          if (!r.ok()) Fail(node, "error calling " + std::string(name) + ": " + r.error().message);
           return std::move(r).value();
         }
         if (const Value* f = obj.Field(name)) {
-          if (has_args) Fail(node, name + " has arguments but cannot be invoked as function");
+          if (has_args) Fail(node, std::string(name) + " has arguments but cannot be invoked as function");
           return *f;
         }
-        Fail(node, "can't evaluate field " + name + " in type " + obj.TypeName());
+        Fail(node, "can't evaluate field " + std::string(name) + " in type " + obj.TypeName());
       }
       default:
-        Fail(node, "can't evaluate field " + name + " in type " + (from_lookup ? "interface {}" : receiver.TypeName()));
+        Fail(node, "can't evaluate field " + std::string(name) + " in type " +
+                       (from_lookup ? "interface {}" : receiver.TypeName()));
     }
   }
 
   Value EvalFunction(const Value& dot, const TemplateNode& ident, const TemplateNode* cmd, const Value* final) {
-    const std::string& name = ident.text;
+    std::string_view name = ident.text;
     std::size_t nargs = cmd ? cmd->nodes.size() - 1 : 0;
     if (name == "and" || name == "or") {
-      if (nargs == 0 && final == nullptr) Fail(ident, "wrong number of args for " + name + ": want at least 1 got 0");
+      if (nargs == 0 && final == nullptr) {
+        Fail(ident, "wrong number of args for " + std::string(name) + ": want at least 1 got 0");
+      }
       bool want = name == "or";
       Value v;
       for (std::size_t i = 0; i < nargs; ++i) {
@@ -379,24 +386,30 @@ class ExecState {
       if (final) v = *final;
       return v;
     }
-    auto it = ex_.functions_.functions.find(name);
-    if (it == ex_.functions_.functions.end()) Fail(ident, "\"" + name + "\" is not a defined function");
+    // The function found at parse time, unless this executor runs with
+    // another table.
+    const Function* fn = ident.function_table == &ex_.functions_ ? ident.function : nullptr;
+    if (fn == nullptr) {
+      auto it = ex_.functions_.functions.find(name);
+      if (it == ex_.functions_.functions.end()) Fail(ident, "\"" + std::string(name) + "\" is not a defined function");
+      fn = &it->second;
+    }
     std::vector<Value> args;
     args.reserve(nargs + 1);
     for (std::size_t i = 0; i < nargs; ++i) args.push_back(EvalArg(dot, *cmd->nodes[i + 1]));
     if (final) args.push_back(*final);
     CallContext ctx{ex_, dot};
-    Result<Value> r = it->second(ctx, args);
+    Result<Value> r = (*fn)(ctx, args);
     if (!r.ok()) {
       Error e = std::move(r).error();
       // Errors from nested templates (include, tpl) already carry the
       // innermost position.
       if (!e.where.file.empty()) throw ExecFailure{std::move(e)};
       if (e.code == ErrorCode::kLimitExceeded) {
-        e.At(Location{source_, ident.line, ident.col + 1, ""});
+        e.At(Location{std::string(source_), ident.line, ident.col + 1, ""});
         throw ExecFailure{std::move(e)};
       }
-      Fail(cmd ? *cmd : ident, "error calling " + name + ": " + e.message);
+      Fail(cmd ? *cmd : ident, "error calling " + std::string(name) + ": " + e.message);
     }
     return std::move(r).value();
   }
@@ -404,8 +417,8 @@ class ExecState {
   Executor& ex_;
   const TemplateSet& set_;
   std::string& out_;
-  std::string source_;
-  std::vector<std::pair<std::string, Value>> vars_;
+  std::string_view source_;
+  std::vector<std::pair<std::string_view, Value>> vars_;
 };
 
 Result<std::string> Executor::Execute(const TemplateSet& set, std::string_view name, const Value& data) {

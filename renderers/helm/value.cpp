@@ -4,7 +4,9 @@
 #include <cmath>
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
+#include "renderers/helm/block_yaml.h"
 #include "renderers/manifest/json.h"
 #include "renderers/manifest/yaml.h"
 
@@ -85,7 +87,7 @@ Value Value::Float(double f) {
 Value Value::String(std::string s) {
   Value v;
   v.kind_ = Kind::kString;
-  v.s_ = std::make_shared<const std::string>(std::move(s));
+  v.ptr_ = std::make_shared<std::string>(std::move(s));
   return v;
 }
 Value Value::NewList(List items) { return FromList(std::make_shared<List>(std::move(items))); }
@@ -93,19 +95,19 @@ Value Value::NewMap(Map entries) { return FromMap(std::make_shared<Map>(std::mov
 Value Value::FromList(ListPtr list) {
   Value v;
   v.kind_ = Kind::kList;
-  v.list_ = std::move(list);
+  v.ptr_ = std::move(list);
   return v;
 }
 Value Value::FromMap(MapPtr map) {
   Value v;
   v.kind_ = Kind::kMap;
-  v.map_ = std::move(map);
+  v.ptr_ = std::move(map);
   return v;
 }
 Value Value::FromObject(ObjectPtr object) {
   Value v;
   v.kind_ = Kind::kObject;
-  v.object_ = std::move(object);
+  v.ptr_ = std::const_pointer_cast<Object>(std::move(object));
   return v;
 }
 
@@ -118,7 +120,7 @@ std::string Value::TypeName() const {
     case Kind::kString: return "string";
     case Kind::kList: return "[]interface {}";
     case Kind::kMap: return "map[string]interface {}";
-    case Kind::kObject: return object_->TypeName();
+    case Kind::kObject: return AsObject().TypeName();
   }
   return "";
 }
@@ -132,7 +134,7 @@ std::string Value::KindName() const {
     case Kind::kString: return "string";
     case Kind::kList: return "slice";
     case Kind::kMap: return "map";
-    case Kind::kObject: return object_->TypeName().starts_with("*") ? "ptr" : "struct";
+    case Kind::kObject: return AsObject().TypeName().starts_with("*") ? "ptr" : "struct";
   }
   return "";
 }
@@ -786,6 +788,8 @@ Result<manifest::Node> ParseFirstYamlDocument(std::string_view text, const std::
   opts.file = file;
   opts.schema = manifest::Schema::kYaml11;
   opts.resolve_plain_keys = true;
+  text = FirstYamlDocument(text);
+  if (auto fast = TryParseBlockYaml(text, opts)) return std::move(*fast);
   auto docs = manifest::ParseYamlStream(text, opts);
   if (!docs.ok()) return std::move(docs).error();
   if (docs->empty()) return manifest::Node();
@@ -802,6 +806,213 @@ std::string ToJsonText(const Value& v) {
 
 std::string ToYamlText(const Value& v) {
   std::string text = manifest::EmitYaml(ToJsonNode(v));
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+namespace {
+
+struct TomlFailure {
+  std::string message;
+};
+
+class TomlWriter {
+ public:
+  std::string Take() { return std::move(out_); }
+
+  void Encode(const std::vector<std::string>& key, const Value& v, int depth) {
+    if (depth > 1000) throw TomlFailure{"toml: nesting too deep"};
+    switch (v.kind()) {
+      case Value::Kind::kNil: return;
+      case Value::Kind::kList:
+        if (IsTableArray(v)) {
+          ArrayOfTables(key, v, depth);
+        } else {
+          KeyValue(key, v, depth);
+        }
+        return;
+      case Value::Kind::kMap: Table(key, v, depth); return;
+      default: KeyValue(key, v, depth); return;
+    }
+  }
+
+ private:
+  static bool IsBare(std::string_view s) {
+    if (s.empty()) return false;
+    for (char c : s) {
+      bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  static std::string Quoted(std::string_view s) {
+    static const char* kHex = "0123456789abcdef";
+    std::string out = "\"";
+    for (char ch : s) {
+      auto c = static_cast<unsigned char>(ch);
+      switch (ch) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\t': out += "\\t"; break;
+        case '\n': out += "\\n"; break;
+        case '\f': out += "\\f"; break;
+        case '\r': out += "\\r"; break;
+        default:
+          if (c < 0x20 || c == 0x7f) {
+            out += "\\u00";
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+          } else {
+            out += ch;
+          }
+      }
+    }
+    return out + "\"";
+  }
+
+  static std::string KeyPart(std::string_view s) { return s.empty() ? "\"\"" : IsBare(s) ? std::string(s) : Quoted(s); }
+
+  static std::string KeyPath(const std::vector<std::string>& key) {
+    std::string out;
+    for (std::size_t i = 0; i < key.size(); ++i) out += (i ? "." : "") + KeyPart(key[i]);
+    return out;
+  }
+
+  static bool IsTableArray(const Value& v) {
+    if (v.AsList().empty()) return false;
+    bool all_maps = true;
+    for (const Value& item : v.AsList()) {
+      if (item.IsNil()) throw TomlFailure{"toml: cannot encode array with nil element"};
+      if (!item.IsMap()) all_maps = false;
+    }
+    return all_maps;
+  }
+
+  static bool IsTableValue(const Value& v) { return v.IsMap() || (v.IsList() && IsTableArray(v)); }
+
+  void Write(std::string_view s) {
+    out_ += s;
+    written_ = true;
+  }
+  void Newline() {
+    if (written_) out_ += '\n';
+  }
+  static std::string Indent(const std::vector<std::string>& key) {
+    return std::string(key.empty() ? 0 : 2 * (key.size() - 1), ' ');
+  }
+
+  void Element(const Value& v, int depth) {
+    if (depth > 1000) throw TomlFailure{"toml: nesting too deep"};
+    switch (v.kind()) {
+      case Value::Kind::kString: Write(Quoted(v.AsString())); return;
+      case Value::Kind::kBool: Write(v.AsBool() ? "true" : "false"); return;
+      case Value::Kind::kInt: Write(std::to_string(v.AsInt())); return;
+      case Value::Kind::kFloat: {
+        double f = v.AsFloat();
+        if (std::isnan(f)) {
+          Write("nan");
+        } else if (std::isinf(f)) {
+          Write(f < 0 ? "-inf" : "+inf");
+        } else {
+          char buf[400];
+          auto [end, ec] = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::fixed);
+          std::string text = ec == std::errc() ? std::string(buf, end) : std::to_string(f);
+          if (text.find('.') == std::string::npos) text += ".0";
+          Write(text);
+        }
+        return;
+      }
+      case Value::Kind::kList: {
+        Write("[");
+        const List& items = v.AsList();
+        for (std::size_t i = 0; i < items.size(); ++i) {
+          if (items[i].IsNil()) throw TomlFailure{"toml: cannot encode array with nil element"};
+          Element(items[i], depth + 1);
+          if (i + 1 != items.size()) Write(", ");
+        }
+        Write("]");
+        return;
+      }
+      case Value::Kind::kMap: MapBody({}, v, true, depth + 1); return;
+      case Value::Kind::kObject: Write(Quoted(v.AsObject().Print())); return;
+      case Value::Kind::kNil: throw TomlFailure{"toml: cannot encode array with nil element"};
+    }
+  }
+
+  void KeyValue(const std::vector<std::string>& key, const Value& v, int depth, bool inline_value = false) {
+    if (key.empty()) throw TomlFailure{"toml: top-level values must be Go maps or structs"};
+    Write(Indent(key) + KeyPart(key.back()) + " = ");
+    Element(v, depth);
+    if (!inline_value) Newline();
+  }
+
+  void Table(const std::vector<std::string>& key, const Value& v, int depth) {
+    if (key.size() == 1) Newline();
+    if (!key.empty()) {
+      Write(Indent(key) + "[" + KeyPath(key) + "]");
+      Newline();
+    }
+    MapBody(key, v, false, depth);
+  }
+
+  void ArrayOfTables(const std::vector<std::string>& key, const Value& v, int depth) {
+    if (key.empty()) throw TomlFailure{"toml: top-level values must be Go maps or structs"};
+    for (const Value& item : v.AsList()) {
+      Newline();
+      Write(Indent(key) + "[[" + KeyPath(key) + "]]");
+      Newline();
+      MapBody(key, item, false, depth);
+    }
+  }
+
+  // Plain values first, then tables, each group in key order.
+  void MapBody(const std::vector<std::string>& key, const Value& v, bool inline_map, int depth) {
+    std::vector<const std::pair<const std::string, Value>*> direct, sub;
+    for (const auto& entry : v.AsMap()) (IsTableValue(entry.second) ? sub : direct).push_back(&entry);
+    if (inline_map) Write("{");
+    auto write = [&](const std::vector<const std::pair<const std::string, Value>*>& entries, bool trailing_comma) {
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        const auto& [k, item] = *entries[i];
+        if (item.IsNil()) continue;
+        if (inline_map) {
+          KeyValue({k}, item, depth, true);
+          if (trailing_comma || i + 1 != entries.size()) Write(", ");
+        } else {
+          std::vector<std::string> child = key;
+          child.push_back(k);
+          Encode(child, item, depth + 1);
+        }
+      }
+    };
+    write(direct, !sub.empty());
+    write(sub, false);
+    if (inline_map) Write("}");
+  }
+
+  std::string out_;
+  bool written_ = false;
+};
+
+}  // namespace
+
+Result<std::string> ToTomlText(const Value& v) {
+  try {
+    TomlWriter writer;
+    if (v.IsNil()) return MakeError(ErrorCode::kInvalidInput, "toml: top-level values must be Go maps or structs");
+    writer.Encode({}, v, 0);
+    return writer.Take();
+  } catch (const TomlFailure& f) {
+    return MakeError(ErrorCode::kInvalidInput, f.message);
+  }
+}
+
+std::string ToYamlPrettyText(const Value& v) {
+  manifest::EmitOptions options;
+  options.indent_sequences = true;
+  options.width = std::numeric_limits<int>::max();
+  std::string text = manifest::EmitYaml(ToJsonNode(v), options);
   if (!text.empty() && text.back() == '\n') text.pop_back();
   return text;
 }

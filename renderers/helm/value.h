@@ -82,14 +82,14 @@ class Value {
   bool AsBool() const { return b_; }
   std::int64_t AsInt() const { return i_; }
   double AsFloat() const { return f_; }
-  const std::string& AsString() const { return *s_; }
-  const List& AsList() const { return *list_; }
-  List& MutableList() const { return *list_; }
-  const ListPtr& list_ptr() const { return list_; }
-  const Map& AsMap() const { return *map_; }
-  Map& MutableMap() const { return *map_; }
-  const MapPtr& map_ptr() const { return map_; }
-  const Object& AsObject() const { return *object_; }
+  const std::string& AsString() const { return *static_cast<const std::string*>(ptr_.get()); }
+  const List& AsList() const { return *static_cast<const List*>(ptr_.get()); }
+  List& MutableList() const { return *static_cast<List*>(ptr_.get()); }
+  ListPtr list_ptr() const { return std::static_pointer_cast<List>(ptr_); }
+  const Map& AsMap() const { return *static_cast<const Map*>(ptr_.get()); }
+  Map& MutableMap() const { return *static_cast<Map*>(ptr_.get()); }
+  MapPtr map_ptr() const { return std::static_pointer_cast<Map>(ptr_); }
+  const Object& AsObject() const { return *static_cast<const Object*>(ptr_.get()); }
 
   // Go's type name: "<nil>", "bool", "int", "int64", "float64", "string",
   // "[]interface {}", "map[string]interface {}", or the struct's name.
@@ -104,10 +104,9 @@ class Value {
   bool int64_ = false;
   std::int64_t i_ = 0;
   double f_ = 0;
-  std::shared_ptr<const std::string> s_;
-  ListPtr list_;
-  MapPtr map_;
-  ObjectPtr object_;
+  // The string, list, map or object, by kind_: one handle keeps copying a
+  // Value to one reference count.
+  std::shared_ptr<void> ptr_;
 };
 
 // An Object built from tables; enough for every object Helm exposes.
@@ -173,5 +172,16 @@ Result<manifest::Node> ParseFirstYamlDocument(std::string_view text, const std::
 std::string ToJsonText(const Value& v);
 // sigs.k8s.io/yaml.Marshal without the trailing newline (Helm's toYaml).
 std::string ToYamlText(const Value& v);
+// BurntSushi/toml's encoder, as Helm's toToml uses it: keys sorted, plain
+// values before tables, nested tables and arrays of tables indented two
+// spaces per level, nil values left out. Fails with the encoder's message
+// for values TOML cannot hold (a top level that is not a map, an array
+// with a nil element).
+Result<std::string> ToTomlText(const Value& v);
+
+// go-yaml v3's encoder with 2-space indentation, without the trailing
+// newline (Helm's toYamlPretty): sequences indented under their key, long
+// strings not folded.
+std::string ToYamlPrettyText(const Value& v);
 
 }  // namespace keelson::helm

@@ -1,6 +1,14 @@
 #include "renderers/manifest/filesystem.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -53,10 +61,49 @@ std::string ParentPath(std::string_view path) {
   return slash == std::string_view::npos ? std::string() : std::string(path.substr(0, slash));
 }
 
+namespace {
+
+// openat2 with RESOLVE_BENEATH: the kernel refuses any path whose
+// resolution (through ".." or a symlink) leaves the directory. It also
+// refuses absolute symlinks that point back inside (EXDEV); callers then
+// take the canonical-path route, which decides those as before.
+int OpenBeneath(int dirfd, const std::string& path, int flags) {
+#ifdef SYS_openat2
+  struct open_how how {};
+  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  return static_cast<int>(syscall(SYS_openat2, dirfd, path.empty() ? "." : path.c_str(), &how, sizeof(how)));
+#else
+  (void)dirfd;
+  (void)path;
+  (void)flags;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+class FdCloser {
+ public:
+  explicit FdCloser(int fd) : fd_(fd) {}
+  ~FdCloser() { close(fd_); }
+  FdCloser(const FdCloser&) = delete;
+  FdCloser& operator=(const FdCloser&) = delete;
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
 DiskFileSystem::DiskFileSystem(std::string root) {
   std::error_code ec;
   fs::path canonical = fs::weakly_canonical(fs::absolute(root), ec);
   root_ = ec ? root : canonical.string();
+  int fd = open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  root_fd_ = std::shared_ptr<const int>(new int(fd), [](const int* p) {
+    if (*p >= 0) close(*p);
+    delete p;
+  });
 }
 
 Result<std::string> DiskFileSystem::Resolve(std::string_view path) const {
@@ -75,6 +122,36 @@ Result<std::string> DiskFileSystem::Resolve(std::string_view path) const {
 }
 
 Result<std::string> DiskFileSystem::ReadFile(std::string_view path) const {
+  Result<std::string> clean = CleanPath(path);
+  if (!clean.ok()) return clean;
+  int fd = *root_fd_ >= 0 ? OpenBeneath(*root_fd_, *clean, O_RDONLY) : -1;
+  if (fd < 0) return ReadFileByPath(path);
+  FdCloser closer(fd);
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return ReadFileByPath(path);
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxFileBytes) {
+    return MakeError(ErrorCode::kLimitExceeded,
+                     "file of " + std::to_string(st.st_size) + " bytes exceeds the limit of " +
+                         std::to_string(kMaxFileBytes),
+                     Location{std::string(path), 0, 0, {}});
+  }
+  std::string data;
+  data.resize(static_cast<std::size_t>(st.st_size));
+  std::size_t got = 0;
+  while (true) {
+    if (got == data.size()) data.resize(data.size() + 4096);  // the file grew
+    ssize_t n = read(fd, data.data() + got, data.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ReadFileByPath(path);
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+    if (got > kMaxFileBytes) return ReadFileByPath(path);
+  }
+  data.resize(got);
+  return data;
+}
+
+Result<std::string> DiskFileSystem::ReadFileByPath(std::string_view path) const {
   Result<std::string> full = Resolve(path);
   if (!full.ok()) return full;
   std::error_code ec;
@@ -100,6 +177,39 @@ Result<std::string> DiskFileSystem::ReadFile(std::string_view path) const {
 }
 
 Result<std::vector<DirEntry>> DiskFileSystem::ListDirectory(std::string_view path) const {
+  Result<std::string> clean = CleanPath(path);
+  if (!clean.ok()) return std::move(clean).error();
+  int fd = *root_fd_ >= 0 ? OpenBeneath(*root_fd_, *clean, O_RDONLY | O_DIRECTORY) : -1;
+  if (fd < 0) return ListDirectoryByPath(path);
+  DIR* dir = fdopendir(fd);
+  if (dir == nullptr) {
+    close(fd);
+    return ListDirectoryByPath(path);
+  }
+  std::vector<DirEntry> entries;
+  while (dirent* e = readdir(dir)) {
+    std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    // Entries of a directory inside the root are inside too, unless they
+    // are symlinks: only those (and unknown types) need a lookup.
+    FileType type = FileType::kMissing;
+    if (e->d_type == DT_DIR) {
+      type = FileType::kDirectory;
+    } else if (e->d_type == DT_REG) {
+      type = FileType::kFile;
+    } else {
+      Result<std::string> child = JoinPath(path, name);
+      if (child.ok()) type = Type(*child);
+    }
+    if (type == FileType::kMissing) continue;  // dangling or escaping symlink
+    entries.push_back(DirEntry{std::string(name), type});
+  }
+  closedir(dir);
+  std::sort(entries.begin(), entries.end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+  return entries;
+}
+
+Result<std::vector<DirEntry>> DiskFileSystem::ListDirectoryByPath(std::string_view path) const {
   Result<std::string> full = Resolve(path);
   if (!full.ok()) return std::move(full).error();
   std::error_code ec;
@@ -120,6 +230,17 @@ Result<std::vector<DirEntry>> DiskFileSystem::ListDirectory(std::string_view pat
 }
 
 FileType DiskFileSystem::Type(std::string_view path) const {
+  Result<std::string> clean = CleanPath(path);
+  if (!clean.ok()) return FileType::kMissing;
+  int fd = *root_fd_ >= 0 ? OpenBeneath(*root_fd_, *clean, O_PATH) : -1;
+  if (fd < 0) return TypeByPath(path);
+  FdCloser closer(fd);
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return TypeByPath(path);
+  return S_ISDIR(st.st_mode) ? FileType::kDirectory : FileType::kFile;
+}
+
+FileType DiskFileSystem::TypeByPath(std::string_view path) const {
   Result<std::string> full = Resolve(path);
   if (!full.ok()) return FileType::kMissing;
   std::error_code ec;

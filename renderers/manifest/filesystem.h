@@ -67,7 +67,16 @@ class DiskFileSystem final : public FileSystem {
  private:
   // Absolute path for a relative one, after checking it stays inside.
   Result<std::string> Resolve(std::string_view path) const;
+  // The same operations through the canonical path; the fast paths above
+  // fall back to these whenever the kernel refuses or lacks openat2.
+  Result<std::string> ReadFileByPath(std::string_view path) const;
+  Result<std::vector<DirEntry>> ListDirectoryByPath(std::string_view path) const;
+  FileType TypeByPath(std::string_view path) const;
   std::string root_;  // canonical absolute path
+  // An O_PATH handle on the root for openat2(RESOLVE_BENEATH) lookups
+  // (one system call per file instead of one per path component); -1 when
+  // the root could not be opened. Shared by copies, closed with the last.
+  std::shared_ptr<const int> root_fd_;
 };
 
 // An in-memory tree for tests; records every path read.

@@ -67,6 +67,10 @@ struct EmitOptions {
   bool sort_keys = true;
   // Column after which long plain and quoted scalars are folded.
   int width = 80;
+  // Indent a block sequence under its mapping key by two spaces, as
+  // go-yaml v3 does with SetIndent(2) (Helm's toYamlPretty); go-yaml v2
+  // leaves it at the key's column.
+  bool indent_sequences = false;
 };
 
 // One document, ending with a newline, without a leading `---`.

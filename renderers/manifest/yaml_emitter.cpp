@@ -391,7 +391,8 @@ class Writer {
       }
     } else if (v.IsSequence() && !v.empty()) {
       if (in_mapping) {
-        Sequence(v, indent);  // sequences are not indented under their key
+        // go-yaml v2 does not indent sequences under their key.
+        Sequence(v, options_.indent_sequences ? indent + 2 : indent);
       } else {
         indention_ = true;
         Sequence(v, indent);

@@ -15,7 +15,8 @@ const keelson::helm::FunctionTable& Functions() {
     keelson::helm::FunctionTable t = keelson::helm::MakeHelmFunctions();
     // Key generation and bcrypt are correct but deliberately slow; they
     // would only slow the fuzzer down.
-    for (const char* slow : {"genPrivateKey", "genCA", "genSelfSignedCert", "genSignedCert", "htpasswd"}) {
+    for (const char* slow : {"genPrivateKey", "genCA", "genSelfSignedCert", "genSignedCert", "htpasswd", "bcrypt",
+                             "derivePassword", "genCAWithKey", "genSelfSignedCertWithKey", "genSignedCertWithKey"}) {
       t.functions.erase(slow);
     }
     return t;

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "renderers/manifest/filesystem.h"
 #include "tests/testing/temp_dir.h"
 
@@ -34,6 +36,34 @@ TEST(DiskFileSystem, RefusesSymlinksPointingOutside) {
   ASSERT_EQ(entries->size(), 2u);  // the escaping link is not listed
   EXPECT_EQ((*entries)[0].name, "inner.yaml");
   EXPECT_EQ(fs.ReadFile("missing.yaml").error().code, ErrorCode::kNotFound);
+}
+
+TEST(DiskFileSystem, FollowsSymlinksThatStayInside) {
+  testing::TempDir root;
+  root.Write("a/file.yaml", "x: 1\n");
+  root.Write("b/other.yaml", "y: 2\n");
+  // Absolute and relative links into the root, a link to a directory, a
+  // link that climbs out and back in, and a dangling one.
+  ASSERT_EQ(symlink((root.path() + "/a/file.yaml").c_str(), (root.path() + "/b/abs.yaml").c_str()), 0);
+  ASSERT_EQ(symlink("../a", (root.path() + "/b/dir").c_str()), 0);
+  std::string around = "../../" + std::filesystem::path(root.path()).filename().string() + "/a/file.yaml";
+  ASSERT_EQ(symlink(around.c_str(), (root.path() + "/b/around.yaml").c_str()), 0);
+  ASSERT_EQ(symlink("missing.yaml", (root.path() + "/b/dangling.yaml").c_str()), 0);
+  DiskFileSystem fs(root.path());
+  EXPECT_EQ(*fs.ReadFile("b/abs.yaml"), "x: 1\n");
+  EXPECT_EQ(*fs.ReadFile("b/dir/file.yaml"), "x: 1\n");
+  EXPECT_EQ(*fs.ReadFile("b/around.yaml"), "x: 1\n");
+  EXPECT_EQ(fs.Type("b/dir"), FileType::kDirectory);
+  EXPECT_EQ(fs.Type("b/abs.yaml"), FileType::kFile);
+  EXPECT_EQ(fs.Type("b/dangling.yaml"), FileType::kMissing);
+  EXPECT_EQ(fs.ReadFile("b/dangling.yaml").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(fs.ReadFile("a").error().code, ErrorCode::kInvalidInput);
+  Result<std::vector<DirEntry>> entries = fs.ListDirectory("b");
+  ASSERT_TRUE(entries.ok());
+  std::vector<std::string> names;
+  for (const DirEntry& e : *entries) names.push_back(e.name + (e.type == FileType::kDirectory ? "/" : ""));
+  EXPECT_EQ(names, (std::vector<std::string>{"abs.yaml", "around.yaml", "dir/", "other.yaml"}));
+  EXPECT_EQ(fs.ListDirectory("b/dir")->size(), 1u);
 }
 
 TEST(MemoryFileSystem, ListsAndRecordsReads) {

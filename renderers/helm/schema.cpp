@@ -1,0 +1,662 @@
+#include "renderers/helm/schema.h"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <optional>
+
+#include "renderers/manifest/json.h"
+#include "renderers/manifest/node.h"
+
+namespace keelson::helm {
+
+namespace {
+
+using manifest::Node;
+
+constexpr int kMaxDepth = 256;  // nested subschemas and $ref hops on one path
+
+// A failed check: where (gojsonschema's context, "(root).a.b") and what.
+struct Finding {
+  std::string context;
+  std::string description;
+};
+
+// Errors plus the match score the library uses to pick, among failing
+// anyOf/oneOf branches, the one whose errors it reports: +1 for each check
+// group that ran, -2 for each error.
+struct Outcome {
+  std::vector<Finding> errors;
+  long score = 0;
+
+  bool valid() const { return errors.empty(); }
+  void Add(const std::string& context, std::string description) {
+    errors.push_back(Finding{context, std::move(description)});
+    score -= 2;
+  }
+  void Merge(Outcome&& other) {
+    for (auto& f : other.errors) errors.push_back(std::move(f));
+    score += other.score;
+  }
+};
+
+// The field name of a context: without the "(root)." prefix.
+std::string FieldOf(const std::string& context) {
+  static constexpr std::string_view kRootDot = "(root).";
+  return context.starts_with(kRootDot) ? context.substr(kRootDot.size()) : context;
+}
+
+std::string JsonOfNode(const Node& n) { return ToJsonText(FromNodeAsJson(n)); }
+
+bool IsNumberNode(const Node& n) { return n.IsInt() || n.IsFloat(); }
+double NumberOf(const Node& n) { return n.IsInt() ? static_cast<double>(n.AsInt()) : n.AsFloat(); }
+
+// How Go prints the *big.Float bounds in messages (%v: shortest, exponent
+// from 1e+06 up and below 1e-04).
+std::string FormatBound(const Node& n) {
+  return n.IsInt() ? std::to_string(n.AsInt()) : manifest::FormatGoFloat(n.AsFloat());
+}
+
+// A decimal number as mantissa * 10^exponent, from its shortest text (at
+// most 17 digits, so the mantissa fits).
+struct Decimal {
+  std::uint64_t mantissa = 0;
+  int exponent = 0;
+};
+
+std::optional<Decimal> ToDecimal(double v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, std::fabs(v), std::chars_format::scientific);
+  if (ec != std::errc()) return std::nullopt;
+  std::string_view text(buf, static_cast<std::size_t>(end - buf));
+  std::size_t e = text.find('e');
+  if (e == std::string_view::npos) return std::nullopt;
+  Decimal d;
+  int digits = 0;
+  for (char c : text.substr(0, e)) {
+    if (c < '0' || c > '9') continue;
+    d.mantissa = d.mantissa * 10 + static_cast<std::uint64_t>(c - '0');
+    ++digits;
+  }
+  int exp10 = 0;
+  std::size_t from = e + 1 + (text[e + 1] == '+' ? 1 : 0);
+  std::from_chars(text.data() + from, text.data() + text.size(), exp10);
+  d.exponent = exp10 - digits + 1;
+  return d;
+}
+
+// Exactly "value / divisor is an integer" on the decimal values Go's
+// big.Rat sees (the shortest decimal texts of the two numbers).
+bool IsMultipleOf(double value, double divisor) {
+  auto a = ToDecimal(value), b = ToDecimal(divisor);
+  if (!a || !b || b->mantissa == 0) {
+    double q = value / divisor;
+    return std::isfinite(q) && q == std::floor(q);
+  }
+  if (a->mantissa == 0) return true;
+  std::uint64_t x = a->mantissa, y = b->mantissa;
+  std::uint64_t g = std::gcd(x, y);
+  x /= g;
+  y /= g;
+  int shift = a->exponent - b->exponent;  // quotient = x / y * 10^shift
+  if (shift >= 0) {
+    // y must divide 10^shift.
+    for (int i = 0; i < shift && y % 2 == 0; ++i) y /= 2;
+    for (int i = 0; i < shift && y % 5 == 0; ++i) y /= 5;
+    return y == 1;
+  }
+  if (y != 1) return false;
+  for (int i = 0; i < -shift; ++i) {
+    if (x % 10 != 0) return false;
+    x /= 10;
+  }
+  return true;
+}
+
+std::size_t RuneCount(std::string_view s) {
+  std::size_t n = 0;
+  for (char c : s) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+// The JSON type of a value and whether it is a whole number.
+std::string_view TypeOfValue(const Value& v, bool* is_integer) {
+  *is_integer = false;
+  switch (v.kind()) {
+    case Value::Kind::kNil: return "null";
+    case Value::Kind::kBool: return "boolean";
+    case Value::Kind::kInt: *is_integer = true; return "integer";
+    case Value::Kind::kFloat: {
+      double f = v.AsFloat();
+      *is_integer = std::isfinite(f) && f == std::floor(f);
+      return *is_integer ? "integer" : "number";
+    }
+    case Value::Kind::kString: return "string";
+    case Value::Kind::kList: return "array";
+    case Value::Kind::kMap: return "object";
+    case Value::Kind::kObject: return "object";
+  }
+  return "null";
+}
+
+struct SchemaFailure {
+  std::string message;
+};
+
+class Validator {
+ public:
+  explicit Validator(const Node& root) : root_(root) {}
+
+  Outcome Validate(const Value& document) {
+    Outcome out;
+    Recurse(root_, document, out, "(root)", 0);
+    return out;
+  }
+
+ private:
+  [[noreturn]] static void Broken(std::string message) { throw SchemaFailure{std::move(message)}; }
+
+  const Node* Keyword(const Node& schema, std::string_view key) const {
+    return schema.IsMapping() ? schema.Find(key) : nullptr;
+  }
+
+  // "#/definitions/a" and friends: a JSON pointer into this document.
+  const Node& Resolve(const std::string& ref) const {
+    if (ref.empty() || ref[0] != '#') Broken("$ref \"" + ref + "\" is not a reference within the schema");
+    std::string_view pointer = std::string_view(ref).substr(1);
+    const Node* at = &root_;
+    if (pointer.empty()) return *at;
+    if (pointer[0] != '/') Broken("$ref \"" + ref + "\" is not a JSON pointer");
+    std::size_t pos = 1;
+    while (true) {
+      std::size_t slash = pointer.find('/', pos);
+      std::string_view raw = pointer.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
+      std::string token;
+      for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] == '~' && i + 1 < raw.size() && (raw[i + 1] == '0' || raw[i + 1] == '1')) {
+          token += raw[i + 1] == '0' ? '~' : '/';
+          ++i;
+        } else if (raw[i] == '%' && i + 2 < raw.size()) {
+          int hex = 0;
+          auto [p, ec] = std::from_chars(raw.data() + i + 1, raw.data() + i + 3, hex, 16);
+          if (ec != std::errc() || p != raw.data() + i + 3) Broken("$ref \"" + ref + "\" has a bad escape");
+          token += static_cast<char>(hex);
+          i += 2;
+        } else {
+          token += raw[i];
+        }
+      }
+      if (at->IsMapping()) {
+        at = at->Find(token);
+      } else if (at->IsSequence()) {
+        std::size_t index = 0;
+        auto [p, ec] = std::from_chars(token.data(), token.data() + token.size(), index);
+        at = ec == std::errc() && p == token.data() + token.size() && index < at->items().size() ? &at->items()[index]
+                                                                                                : nullptr;
+      } else {
+        at = nullptr;
+      }
+      if (at == nullptr) Broken("$ref \"" + ref + "\" points to nothing");
+      if (slash == std::string_view::npos) return *at;
+      pos = slash + 1;
+    }
+  }
+
+  const re2::RE2& Regex(const std::string& pattern) {
+    auto it = regexes_.find(pattern);
+    if (it == regexes_.end()) {
+      re2::RE2::Options opts;
+      opts.set_log_errors(false);
+      auto re = std::make_unique<re2::RE2>(pattern, opts);
+      if (!re->ok()) Broken("invalid regex pattern '" + pattern + "'");
+      it = regexes_.emplace(pattern, std::move(re)).first;
+    }
+    return *it->second;
+  }
+
+  // The types a schema allows; empty when untyped.
+  std::vector<std::string> TypesOf(const Node& schema) const {
+    std::vector<std::string> types;
+    const Node* t = Keyword(schema, "type");
+    if (t == nullptr) return types;
+    if (t->IsString()) {
+      types.push_back(t->AsString());
+    } else if (t->IsSequence()) {
+      for (const Node& item : t->items()) {
+        if (!item.IsString()) Broken("type must be a string or an array of strings");
+        types.push_back(item.AsString());
+      }
+    } else {
+      Broken("type must be a string or an array of strings");
+    }
+    return types;
+  }
+
+  static std::string TypesText(const std::vector<std::string>& types) {
+    if (types.size() == 1) return types[0];
+    std::string out = "[";
+    for (std::size_t i = 0; i < types.size(); ++i) out += (i ? "," : "") + types[i];
+    return out + "]";
+  }
+
+  static bool Contains(const std::vector<std::string>& types, std::string_view t) {
+    for (const auto& x : types) {
+      if (x == t) return true;
+    }
+    return false;
+  }
+
+  Outcome Sub(const Node& schema, const Value& v, const std::string& context, int depth) {
+    Outcome out;
+    Recurse(schema, v, out, context, depth + 1);
+    return out;
+  }
+
+  void Recurse(const Node& schema, const Value& v, Outcome& out, const std::string& context, int depth) {
+    if (depth > kMaxDepth) Broken("schema nests or refers deeper than " + std::to_string(kMaxDepth) + " levels");
+    if (schema.IsBool()) {
+      if (!schema.AsBool()) out.Add(context, "False always fails validation");
+      return;
+    }
+    if (!schema.IsMapping()) Broken("a schema must be an object or a boolean");
+    if (const Node* ref = Keyword(schema, "$ref")) {
+      if (!ref->IsString()) Broken("$ref must be a string");
+      Recurse(Resolve(ref->AsString()), v, out, context, depth + 1);
+      return;
+    }
+    std::vector<std::string> types = TypesOf(schema);
+    bool is_integer = false;
+    std::string_view given = TypeOfValue(v, &is_integer);
+    bool allowed = types.empty() || Contains(types, given) ||
+                   ((given == "integer" || given == "number") && Contains(types, "number"));
+    if (!allowed) {
+      out.Add(context, "Invalid type. Expected: " + TypesText(types) + ", given: " + std::string(given));
+      return;
+    }
+    Combinators(schema, v, out, context, depth);
+    switch (v.kind()) {
+      case Value::Kind::kInt:
+      case Value::Kind::kFloat:
+        Number(schema, v, out, context);
+        Common(schema, v, out, context);
+        break;
+      case Value::Kind::kList:
+        Array(schema, v.AsList(), out, context, depth);
+        Common(schema, v, out, context);
+        break;
+      case Value::Kind::kMap:
+        Object(schema, v.AsMap(), out, context, depth);
+        Common(schema, v, out, context);
+        if (const Node* props = Keyword(schema, "properties")) {
+          if (!props->IsMapping()) Broken("properties must be an object");
+          // Go visits properties in map order (random); sorted here.
+          std::vector<const Node::Entry*> sorted;
+          for (const auto& e : props->entries()) sorted.push_back(&e);
+          std::sort(sorted.begin(), sorted.end(),
+                    [](const Node::Entry* a, const Node::Entry* b) { return a->key < b->key; });
+          for (const Node::Entry* e : sorted) {
+            auto it = v.AsMap().find(e->key);
+            if (it != v.AsMap().end()) Recurse(e->value, it->second, out, context + "." + e->key, depth + 1);
+          }
+        }
+        break;
+      case Value::Kind::kString:
+        Common(schema, v, out, context);
+        String(schema, v.AsString(), out, context);
+        break;
+      default:
+        Common(schema, v, out, context);
+        break;
+    }
+    ++out.score;
+  }
+
+  void Combinators(const Node& schema, const Value& v, Outcome& out, const std::string& context, int depth) {
+    if (const Node* any = Keyword(schema, "anyOf")) {
+      if (!any->IsSequence()) Broken("anyOf must be an array");
+      std::optional<Outcome> best;
+      bool matched = false;
+      for (const Node& s : any->items()) {
+        Outcome r = Sub(s, v, context, depth);
+        if (r.valid()) {
+          matched = true;
+          break;
+        }
+        if (!best || r.score > best->score) best = std::move(r);
+      }
+      if (!matched && !any->items().empty()) {
+        out.Add(context, "Must validate at least one schema (anyOf)");
+        if (best) out.Merge(std::move(*best));
+      }
+    }
+    if (const Node* one = Keyword(schema, "oneOf")) {
+      if (!one->IsSequence()) Broken("oneOf must be an array");
+      int matches = 0;
+      std::optional<Outcome> best;
+      for (const Node& s : one->items()) {
+        Outcome r = Sub(s, v, context, depth);
+        if (r.valid()) {
+          ++matches;
+        } else if (matches == 0 && (!best || r.score > best->score)) {
+          best = std::move(r);
+        }
+      }
+      if (matches != 1 && !one->items().empty()) {
+        out.Add(context, "Must validate one and only one schema (oneOf)");
+        if (matches == 0 && best) out.Merge(std::move(*best));
+      }
+    }
+    if (const Node* all = Keyword(schema, "allOf")) {
+      if (!all->IsSequence()) Broken("allOf must be an array");
+      std::size_t matches = 0;
+      for (const Node& s : all->items()) {
+        Outcome r = Sub(s, v, context, depth);
+        if (r.valid()) ++matches;
+        out.Merge(std::move(r));
+      }
+      if (matches != all->items().size()) out.Add(context, "Must validate all the schemas (allOf)");
+    }
+    if (const Node* no = Keyword(schema, "not")) {
+      if (Sub(*no, v, context, depth).valid()) out.Add(context, "Must not validate the schema (not)");
+    }
+    if (const Node* deps = Keyword(schema, "dependencies"); deps != nullptr && v.IsMap()) {
+      if (!deps->IsMapping()) Broken("dependencies must be an object");
+      for (const auto& [key, item] : v.AsMap()) {
+        const Node* dep = deps->Find(key);
+        if (dep == nullptr) continue;
+        if (dep->IsSequence()) {
+          for (const Node& name : dep->items()) {
+            if (name.IsString() && v.AsMap().count(name.AsString()) == 0) {
+              out.Add(context, "Has a dependency on " + name.AsString());
+            }
+          }
+        } else {
+          Recurse(*dep, v, out, context, depth + 1);
+        }
+      }
+    }
+    if (const Node* cond = Keyword(schema, "if")) {
+      bool holds = Sub(*cond, v, context, depth).valid();
+      if (const Node* then = Keyword(schema, "then"); then != nullptr && holds) {
+        Outcome r = Sub(*then, v, context, depth);
+        if (!r.valid()) {
+          out.Add(context, "Must validate \"then\" as \"if\" was valid");
+          out.Merge(std::move(r));
+        }
+      }
+      if (const Node* otherwise = Keyword(schema, "else"); otherwise != nullptr && !holds) {
+        Outcome r = Sub(*otherwise, v, context, depth);
+        if (!r.valid()) {
+          out.Add(context, "Must validate \"else\" as \"if\" was not valid");
+          out.Merge(std::move(r));
+        }
+      }
+    }
+    ++out.score;
+  }
+
+  void Common(const Node& schema, const Value& v, Outcome& out, const std::string& context) {
+    const Node* constant = Keyword(schema, "const");
+    const Node* choices = Keyword(schema, "enum");
+    if (constant != nullptr || choices != nullptr) {
+      std::string json = ToJsonText(v);
+      if (constant != nullptr) {
+        std::string allowed = JsonOfNode(*constant);
+        if (json != allowed) out.Add(context, FieldOf(context) + " does not match: " + allowed);
+      }
+      if (choices != nullptr) {
+        if (!choices->IsSequence()) Broken("enum must be an array");
+        std::string allowed;
+        bool found = false;
+        for (const Node& c : choices->items()) {
+          std::string text = JsonOfNode(c);
+          found = found || text == json;
+          if (!allowed.empty()) allowed += ", ";
+          allowed += text;
+        }
+        if (!found && !choices->items().empty()) {
+          out.Add(context, FieldOf(context) + " must be one of the following: " + allowed);
+        }
+      }
+    }
+    ++out.score;
+  }
+
+  static std::optional<std::int64_t> Count(const Node* n, const char* key) {
+    if (n == nullptr) return std::nullopt;
+    if (n->IsInt()) return n->AsInt();
+    if (n->IsFloat() && n->AsFloat() == std::floor(n->AsFloat())) return static_cast<std::int64_t>(n->AsFloat());
+    Broken(std::string(key) + " must be an integer");
+  }
+
+  void Array(const Node& schema, const List& items, Outcome& out, const std::string& context, int depth) {
+    auto n = static_cast<std::int64_t>(items.size());
+    if (const Node* spec = Keyword(schema, "items")) {
+      if (spec->IsSequence()) {
+        std::size_t positional = spec->items().size();
+        for (std::size_t i = 0; i < positional && i < items.size(); ++i) {
+          out.Merge(Sub(spec->items()[i], items[i], context + "." + std::to_string(i), depth));
+        }
+        if (positional < items.size()) {
+          if (const Node* extra = Keyword(schema, "additionalItems")) {
+            if (extra->IsBool() && !extra->AsBool()) {
+              out.Add(context, "No additional items allowed on array");
+            } else if (extra->IsMapping()) {
+              for (std::size_t i = positional; i < items.size(); ++i) {
+                out.Merge(Sub(*extra, items[i], context + "." + std::to_string(i), depth));
+              }
+            }
+          }
+        }
+      } else {
+        for (std::size_t i = 0; i < items.size(); ++i) {
+          out.Merge(Sub(*spec, items[i], context + "." + std::to_string(i), depth));
+        }
+      }
+    }
+    if (auto min = Count(Keyword(schema, "minItems"), "minItems"); min && n < *min) {
+      out.Add(context, "Array must have at least " + std::to_string(*min) + " items");
+    }
+    if (auto max = Count(Keyword(schema, "maxItems"), "maxItems"); max && n > *max) {
+      out.Add(context, "Array must have at most " + std::to_string(*max) + " items");
+    }
+    if (const Node* unique = Keyword(schema, "uniqueItems"); unique != nullptr && unique->IsBool() && unique->AsBool()) {
+      std::map<std::string, std::size_t> seen;
+      for (std::size_t j = 0; j < items.size(); ++j) {
+        std::string text = ToJsonText(items[j]);
+        auto it = seen.find(text);
+        if (it != seen.end()) {
+          out.Add(context, "array items[" + std::to_string(it->second) + "," + std::to_string(j) + "] must be unique");
+        }
+        seen[text] = j;
+      }
+    }
+    if (const Node* contains = Keyword(schema, "contains")) {
+      bool matched = false;
+      std::optional<Outcome> best;
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        Outcome r = Sub(*contains, items[i], context + "." + std::to_string(i), depth);
+        if (r.valid()) {
+          matched = true;
+          break;
+        }
+        if (!best || r.score > best->score) best = std::move(r);
+      }
+      if (!matched) {
+        out.Add(context, "At least one of the items must match");
+        if (best) out.Merge(std::move(*best));
+      }
+    }
+    ++out.score;
+  }
+
+  void Object(const Node& schema, const Map& object, Outcome& out, const std::string& context, int depth) {
+    auto n = static_cast<std::int64_t>(object.size());
+    if (auto min = Count(Keyword(schema, "minProperties"), "minProperties"); min && n < *min) {
+      out.Add(context, "Must have at least " + std::to_string(*min) + " properties");
+    }
+    if (auto max = Count(Keyword(schema, "maxProperties"), "maxProperties"); max && n > *max) {
+      out.Add(context, "Must have at most " + std::to_string(*max) + " properties");
+    }
+    if (const Node* required = Keyword(schema, "required")) {
+      if (!required->IsSequence()) Broken("required must be an array");
+      for (const Node& name : required->items()) {
+        if (!name.IsString()) Broken("required items must be strings");
+        if (object.count(name.AsString())) {
+          ++out.score;
+        } else {
+          out.Add(context, name.AsString() + " is required");
+        }
+      }
+    }
+    const Node* props = Keyword(schema, "properties");
+    const Node* patterns = Keyword(schema, "patternProperties");
+    const Node* additional = Keyword(schema, "additionalProperties");
+    if (patterns != nullptr && !patterns->IsMapping()) Broken("patternProperties must be an object");
+    for (const auto& [key, item] : object) {
+      bool declared = props != nullptr && props->IsMapping() && props->Find(key) != nullptr;
+      bool matched = false;
+      if (patterns != nullptr) {
+        for (const auto& p : patterns->entries()) {
+          if (!re2::RE2::PartialMatch(key, Regex(p.key))) continue;
+          matched = true;
+          out.Merge(Sub(p.value, item, context + "." + key, depth));
+        }
+        if (matched) ++out.score;
+      }
+      if (declared || matched || additional == nullptr) continue;
+      if (additional->IsBool()) {
+        if (!additional->AsBool()) out.Add(context, "Additional property " + key + " is not allowed");
+      } else {
+        out.Merge(Sub(*additional, item, context + "." + key, depth));
+      }
+    }
+    if (const Node* names = Keyword(schema, "propertyNames")) {
+      for (const auto& entry : object) {
+        Outcome r = Sub(*names, Value::String(entry.first), context, depth);
+        if (!r.valid()) {
+          out.Add(context, "Property name of \"" + entry.first + "\" does not match");
+          out.Merge(std::move(r));
+        }
+      }
+    }
+    ++out.score;
+  }
+
+  void String(const Node& schema, const std::string& s, Outcome& out, const std::string& context) {
+    auto runes = static_cast<std::int64_t>(RuneCount(s));
+    if (auto min = Count(Keyword(schema, "minLength"), "minLength"); min && runes < *min) {
+      out.Add(context, "String length must be greater than or equal to " + std::to_string(*min));
+    }
+    if (auto max = Count(Keyword(schema, "maxLength"), "maxLength"); max && runes > *max) {
+      out.Add(context, "String length must be less than or equal to " + std::to_string(*max));
+    }
+    if (const Node* pattern = Keyword(schema, "pattern")) {
+      if (!pattern->IsString()) Broken("pattern must be a string");
+      if (!re2::RE2::PartialMatch(s, Regex(pattern->AsString()))) {
+        out.Add(context, "Does not match pattern '" + pattern->AsString() + "'");
+      }
+    }
+    ++out.score;
+  }
+
+  void Number(const Node& schema, const Value& v, Outcome& out, const std::string& context) {
+    double x = v.IsInt() ? static_cast<double>(v.AsInt()) : v.AsFloat();
+    auto number = [&](const char* key) -> const Node* {
+      const Node* n = Keyword(schema, key);
+      if (n != nullptr && !IsNumberNode(*n) && !n->IsBool()) Broken(std::string(key) + " must be a number");
+      return n;
+    };
+    if (const Node* m = number("multipleOf"); m != nullptr && IsNumberNode(*m)) {
+      if (NumberOf(*m) <= 0) Broken("multipleOf must be strictly greater than 0");
+      if (!IsMultipleOf(x, NumberOf(*m))) out.Add(context, "Must be a multiple of " + FormatBound(*m));
+    }
+    // Draft 4 writes exclusiveMaximum: true next to maximum; later drafts
+    // give the bound itself. Both are accepted, as the library does.
+    const Node* maximum = number("maximum");
+    const Node* exclusive_max = number("exclusiveMaximum");
+    const Node* minimum = number("minimum");
+    const Node* exclusive_min = number("exclusiveMinimum");
+    if (exclusive_max != nullptr && exclusive_max->IsBool()) {
+      if (maximum == nullptr) Broken("exclusiveMaximum cannot be used without maximum");
+      if (exclusive_max->AsBool()) std::swap(maximum, exclusive_max);
+      if (maximum != nullptr && maximum->IsBool()) maximum = nullptr;
+    }
+    if (exclusive_min != nullptr && exclusive_min->IsBool()) {
+      if (minimum == nullptr) Broken("exclusiveMinimum cannot be used without minimum");
+      if (exclusive_min->AsBool()) std::swap(minimum, exclusive_min);
+      if (minimum != nullptr && minimum->IsBool()) minimum = nullptr;
+    }
+    if (maximum != nullptr && x > NumberOf(*maximum)) {
+      out.Add(context, "Must be less than or equal to " + FormatBound(*maximum));
+    }
+    if (exclusive_max != nullptr && IsNumberNode(*exclusive_max) && x >= NumberOf(*exclusive_max)) {
+      out.Add(context, "Must be less than " + FormatBound(*exclusive_max));
+    }
+    if (minimum != nullptr && x < NumberOf(*minimum)) {
+      out.Add(context, "Must be greater than or equal to " + FormatBound(*minimum));
+    }
+    if (exclusive_min != nullptr && IsNumberNode(*exclusive_min) && x <= NumberOf(*exclusive_min)) {
+      out.Add(context, "Must be greater than " + FormatBound(*exclusive_min));
+    }
+    ++out.score;
+  }
+
+  const Node& root_;
+  std::map<std::string, std::unique_ptr<re2::RE2>> regexes_;
+};
+
+void ValidateTree(const Chart& chart, const Value& values, std::string& report, int depth) {
+  if (depth > 100) return;
+  if (!chart.schema.empty()) {
+    auto lines = CheckValuesAgainstSchema(chart.schema, values.IsMap() ? values : Value::NewMap());
+    if (!lines.ok()) {
+      report += chart.name + ":\n" + lines.error().message + "\n";
+    } else if (!lines->empty()) {
+      report += chart.name + ":\n";
+      for (const auto& line : *lines) report += "- " + line + "\n";
+    }
+  }
+  for (const auto& sub : chart.subcharts) {
+    Value sub_values;
+    if (values.IsMap()) {
+      auto it = values.AsMap().find(sub->name);
+      if (it != values.AsMap().end()) sub_values = it->second;
+    }
+    ValidateTree(*sub, sub_values, report, depth + 1);
+  }
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> CheckValuesAgainstSchema(std::string_view schema_json, const Value& values) {
+  auto schema = manifest::ParseJson(schema_json, "values.schema.json");
+  if (!schema.ok()) return MakeError(ErrorCode::kInvalidInput, "unable to compile schema: " + schema.error().ToString());
+  std::vector<std::string> lines;
+  try {
+    Validator validator(*schema);
+    Outcome outcome = validator.Validate(values);
+    for (const auto& f : outcome.errors) lines.push_back(FieldOf(f.context) + ": " + f.description);
+  } catch (const SchemaFailure& f) {
+    return MakeError(ErrorCode::kInvalidInput, "unable to compile schema: " + f.message);
+  }
+  return lines;
+}
+
+Status ValidateChartValues(const Chart& chart, const Value& values) {
+  std::string report;
+  ValidateTree(chart, values, report, 0);
+  if (report.empty()) return Status::Ok();
+  return MakeError(ErrorCode::kInvalidInput,
+                   "values don't meet the specifications of the schema(s) in the following chart(s):\n" + report);
+}
+
+}  // namespace keelson::helm
