@@ -1462,10 +1462,11 @@ FunctionTable MakeHelmFunctions() {
     auto it = (*m)->find(Str(a[1]));
     return it == (*m)->end() ? Value::String("") : it->second;
   };
-  f["set"] = [](CallContext&, Args& a) -> R {
+  f["set"] = [](CallContext& ctx, Args& a) -> R {
     KEELSON_ARITY("set", 3);
     auto m = MapArg("set", a[0]);
     if (!m.ok()) return std::move(m).error();
+    ctx.executor.NoteWrite(a[0]);
     (**m).insert_or_assign(Str(a[1]), a[2]);
     return a[0];
   };
@@ -1548,10 +1549,11 @@ FunctionTable MakeHelmFunctions() {
     return cur;
   };
   auto merge = [](bool overwrite) {
-    return [overwrite](CallContext&, Args& a) -> R {
+    return [overwrite](CallContext& ctx, Args& a) -> R {
       KEELSON_ATLEAST("merge", 1);
       auto dst = MapArg("merge", a[0]);
       if (!dst.ok()) return std::move(dst).error();
+      ctx.executor.NoteWrite(a[0]);
       for (std::size_t i = 1; i < a.size(); ++i) {
         if (a[i].IsNil()) continue;
         auto src = MapArg("merge", a[i]);

@@ -101,6 +101,10 @@ class TemplateSet {
 class Executor {
  public:
   Executor(const FunctionTable& functions, Limits limits) : functions_(functions), limits_(limits) {}
+  // Breaks the reference cycles templates made (see CycleBreaker).
+  ~Executor() { cycles_.BreakCycles(); }
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
 
   // Runs template `name` of `set` with dot = data; returns its output.
   Result<std::string> Execute(const TemplateSet& set, std::string_view name, const Value& data);
@@ -113,6 +117,9 @@ class Executor {
   const FunctionTable& functions() const { return functions_; }
   const Limits& limits() const { return limits_; }
   int depth() const { return depth_; }
+
+  // Functions that write into a map (`set`, `merge`) note it here.
+  void NoteWrite(const Value& map) { cycles_.NoteWrite(map); }
 
   // Cache of parsed `tpl` texts, keyed by text.
   std::unordered_map<std::string, std::vector<std::pair<std::string, TreePtr>>>& tpl_cache() {
@@ -128,6 +135,7 @@ class Executor {
   std::uint64_t steps_ = 0;
   std::size_t output_bytes_ = 0;
   std::unordered_map<std::string, std::vector<std::pair<std::string, TreePtr>>> tpl_cache_;
+  CycleBreaker cycles_;
 };
 
 // The exact text Go's html, js and urlquery built-ins produce.

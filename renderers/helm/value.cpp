@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <limits>
+#include <unordered_map>
 
 #include "renderers/helm/block_yaml.h"
 #include "renderers/manifest/json.h"
@@ -1015,6 +1016,75 @@ std::string ToYamlPrettyText(const Value& v) {
   std::string text = manifest::EmitYaml(ToJsonNode(v), options);
   if (!text.empty() && text.back() == '\n') text.pop_back();
   return text;
+}
+
+}  // namespace keelson::helm
+
+namespace keelson::helm {
+
+void CycleBreaker::NoteWrite(const Value& map) {
+  if (!map.IsMap()) return;
+  // Charts write into the same few dicts over and over; remember each once.
+  // An address seen before may belong to a map freed since, so the entry
+  // counts only while its map is alive.
+  auto [it, inserted] = index_.try_emplace(map.identity(), written_.size());
+  if (!inserted) {
+    if (!written_[it->second].expired()) return;
+    written_[it->second] = map.map_ptr();
+    return;
+  }
+  written_.push_back(map.map_ptr());
+}
+
+void CycleBreaker::BreakCycles() {
+  enum class Color : std::uint8_t { kOnPath, kDone };
+  std::unordered_map<const void*, Color> color;
+  struct Frame {
+    Value holder;  // keeps the container alive while it is on the path
+    std::vector<Value*> children;
+    std::size_t next = 0;
+  };
+  auto children_of = [](const Value& v) {
+    std::vector<Value*> out;
+    if (v.IsMap()) {
+      for (auto& [k, item] : v.MutableMap()) {
+        if (item.IsMap() || item.IsList()) out.push_back(&item);
+      }
+    } else {
+      for (auto& item : v.MutableList()) {
+        if (item.IsMap() || item.IsList()) out.push_back(&item);
+      }
+    }
+    return out;
+  };
+  std::vector<Frame> path;
+  for (const auto& weak : written_) {
+    MapPtr root = weak.lock();
+    if (root == nullptr || color.count(root.get()) > 0) continue;
+    Value start = Value::FromMap(root);
+    color[start.identity()] = Color::kOnPath;
+    path.push_back(Frame{start, children_of(start), 0});
+    while (!path.empty()) {
+      Frame& top = path.back();
+      if (top.next == top.children.size()) {
+        color[top.holder.identity()] = Color::kDone;
+        path.pop_back();
+        continue;
+      }
+      Value* edge = top.children[top.next++];
+      auto it = color.find(edge->identity());
+      if (it == color.end()) {
+        Value child = *edge;
+        color[child.identity()] = Color::kOnPath;
+        auto grandchildren = children_of(child);
+        path.push_back(Frame{std::move(child), std::move(grandchildren), 0});
+      } else if (it->second == Color::kOnPath) {
+        *edge = Value();  // the back edge: it closes a cycle
+      }
+    }
+  }
+  written_.clear();
+  index_.clear();
 }
 
 }  // namespace keelson::helm

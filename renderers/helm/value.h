@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -90,6 +91,9 @@ class Value {
   Map& MutableMap() const { return *static_cast<Map*>(ptr_.get()); }
   MapPtr map_ptr() const { return std::static_pointer_cast<Map>(ptr_); }
   const Object& AsObject() const { return *static_cast<const Object*>(ptr_.get()); }
+  // What two handles to the same string, list, map or object share; nullptr
+  // for scalars.
+  const void* identity() const { return ptr_.get(); }
 
   // Go's type name: "<nil>", "bool", "int", "int64", "float64", "string",
   // "[]interface {}", "map[string]interface {}", or the struct's name.
@@ -131,6 +135,24 @@ class TableObject final : public Object {
   std::vector<std::pair<std::string, Method>> methods_;
   std::string stringer_;
   std::shared_ptr<const Value> collection_;
+};
+
+// Templates can make a map hold itself (`set $d "self" $d`, `merge`). Go's
+// garbage collector frees such values; reference counts never would, so the
+// executor notes every map a function wrote into and, when it is done,
+// breaks the cycles those writes made. Only writes add edges to existing
+// containers, so every cycle passes through a noted map, and removing the
+// back edges of one depth-first search over what the noted maps reach
+// leaves no cycle. The values stay usable afterwards, minus those edges.
+class CycleBreaker {
+ public:
+  void NoteWrite(const Value& map);
+  // Sets every edge that closes a cycle to nil.
+  void BreakCycles();
+
+ private:
+  std::vector<std::weak_ptr<Map>> written_;
+  std::unordered_map<const void*, std::size_t> index_;
 };
 
 // Go's truth for if/with/and/or/not: false, 0, "", nil and empty
