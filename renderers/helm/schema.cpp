@@ -10,8 +10,8 @@
 #include <memory>
 #include <numeric>
 #include <optional>
+#include <unordered_map>
 
-#include "renderers/manifest/json.h"
 #include "renderers/manifest/node.h"
 
 namespace keelson::helm {
@@ -614,6 +614,215 @@ class Validator {
   std::map<std::string, std::unique_ptr<re2::RE2>> regexes_;
 };
 
+// JSON straight into a Node: charts ship schemas of 100 KB and more, and
+// going through nlohmann's document cost more than validating. Integers
+// without fraction or exponent that fit int64 become Int, other numbers
+// Float; a repeated key keeps its last value, as Go's decoder does.
+class JsonReader {
+ public:
+  explicit JsonReader(std::string_view text) : s_(text) {}
+
+  Node Read() {
+    Node n = Element(0);
+    Space();
+    if (pos_ != s_.size()) Bad("unexpected text after the document");
+    return n;
+  }
+
+ private:
+  [[noreturn]] void Bad(const std::string& what) const {
+    throw SchemaFailure{"invalid JSON at byte " + std::to_string(pos_) + ": " + what};
+  }
+
+  void Space() {
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) ++pos_;
+  }
+
+  bool Literal(std::string_view word) {
+    if (s_.compare(pos_, word.size(), word) != 0) return false;
+    pos_ += word.size();
+    return true;
+  }
+
+  Node Element(int depth) {
+    if (depth > kMaxDepth) Bad("nested too deeply");
+    Space();
+    if (pos_ >= s_.size()) Bad("unexpected end");
+    char c = s_[pos_];
+    if (c == '{') {
+      ++pos_;
+      Node map = Node::Mapping();
+      std::unordered_map<std::string, std::size_t> index;  // key -> entry, against repeated keys
+      Space();
+      if (pos_ < s_.size() && s_[pos_] == '}') {
+        ++pos_;
+        return map;
+      }
+      while (true) {
+        Space();
+        if (pos_ >= s_.size() || s_[pos_] != '"') Bad("expected a key");
+        std::string key = String();
+        Space();
+        if (pos_ >= s_.size() || s_[pos_] != ':') Bad("expected ':'");
+        ++pos_;
+        Node value = Element(depth + 1);
+        auto [it, fresh] = index.emplace(key, map.entries().size());
+        if (fresh) {
+          map.entries().push_back(Node::Entry{std::move(key), std::move(value), {}});
+        } else {
+          map.entries()[it->second].value = std::move(value);
+        }
+        Space();
+        if (pos_ < s_.size() && s_[pos_] == ',') {
+          ++pos_;
+          continue;
+        }
+        if (pos_ < s_.size() && s_[pos_] == '}') {
+          ++pos_;
+          return map;
+        }
+        Bad("expected ',' or '}'");
+      }
+    }
+    if (c == '[') {
+      ++pos_;
+      Node seq = Node::Sequence();
+      Space();
+      if (pos_ < s_.size() && s_[pos_] == ']') {
+        ++pos_;
+        return seq;
+      }
+      while (true) {
+        seq.Append(Element(depth + 1));
+        Space();
+        if (pos_ < s_.size() && s_[pos_] == ',') {
+          ++pos_;
+          continue;
+        }
+        if (pos_ < s_.size() && s_[pos_] == ']') {
+          ++pos_;
+          return seq;
+        }
+        Bad("expected ',' or ']'");
+      }
+    }
+    if (c == '"') return Node::String(String());
+    if (Literal("true")) return Node::Bool(true);
+    if (Literal("false")) return Node::Bool(false);
+    if (Literal("null")) return Node::Null();
+    return Number();
+  }
+
+  Node Number() {
+    std::size_t start = pos_;
+    if (pos_ < s_.size() && s_[pos_] == '-') ++pos_;
+    auto digits = [&] {
+      std::size_t from = pos_;
+      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
+      return pos_ - from;
+    };
+    std::size_t int_digits = digits();
+    if (int_digits == 0 || (int_digits > 1 && s_[pos_ - int_digits] == '0')) Bad("invalid number");
+    bool integral = true;
+    if (pos_ < s_.size() && s_[pos_] == '.') {
+      ++pos_;
+      integral = false;
+      if (digits() == 0) Bad("invalid number");
+    }
+    if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
+      ++pos_;
+      integral = false;
+      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
+      if (digits() == 0) Bad("invalid number");
+    }
+    std::string_view text = s_.substr(start, pos_ - start);
+    if (integral) {
+      std::int64_t i = 0;
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), i);
+      if (ec == std::errc() && p == text.data() + text.size()) return Node::Int(i);
+    }
+    double d = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+    if (ec != std::errc() && ec != std::errc::result_out_of_range) Bad("invalid number");
+    return Node::Float(d);
+  }
+
+  static void Utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+
+  std::uint32_t Hex4() {
+    if (pos_ + 4 > s_.size()) Bad("bad \\u escape");
+    std::uint32_t v = 0;
+    auto [p, ec] = std::from_chars(s_.data() + pos_, s_.data() + pos_ + 4, v, 16);
+    if (ec != std::errc() || p != s_.data() + pos_ + 4) Bad("bad \\u escape");
+    pos_ += 4;
+    return v;
+  }
+
+  std::string String() {
+    ++pos_;  // the opening quote
+    std::string out;
+    while (true) {
+      std::size_t run = pos_;
+      while (pos_ < s_.size() && s_[pos_] != '"' && s_[pos_] != '\\' && static_cast<unsigned char>(s_[pos_]) >= 0x20) {
+        ++pos_;
+      }
+      out.append(s_.substr(run, pos_ - run));
+      if (pos_ >= s_.size()) Bad("unterminated string");
+      char c = s_[pos_++];
+      if (c == '"') return out;
+      if (c != '\\') Bad("control character in string");
+      if (pos_ >= s_.size()) Bad("unterminated string");
+      char e = s_[pos_++];
+      switch (e) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          std::uint32_t cp = Hex4();
+          if (cp >= 0xD800 && cp < 0xDC00 && s_.compare(pos_, 2, "\\u") == 0) {
+            std::size_t save = pos_;
+            pos_ += 2;
+            std::uint32_t low = Hex4();
+            if (low >= 0xDC00 && low < 0xE000) {
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            } else {
+              pos_ = save;
+            }
+          }
+          if (cp >= 0xD800 && cp < 0xE000) cp = 0xFFFD;  // a lone surrogate, as Go decodes it
+          Utf8(out, cp);
+          break;
+        }
+        default: Bad("invalid escape");
+      }
+    }
+  }
+
+  std::string_view s_;
+  std::size_t pos_ = 0;
+};
+
 void ValidateTree(const Chart& chart, const Value& values, std::string& report, int depth) {
   if (depth > 100) return;
   if (!chart.schema.empty()) {
@@ -638,11 +847,10 @@ void ValidateTree(const Chart& chart, const Value& values, std::string& report, 
 }  // namespace
 
 Result<std::vector<std::string>> CheckValuesAgainstSchema(std::string_view schema_json, const Value& values) {
-  auto schema = manifest::ParseJson(schema_json, "values.schema.json");
-  if (!schema.ok()) return MakeError(ErrorCode::kInvalidInput, "unable to compile schema: " + schema.error().ToString());
   std::vector<std::string> lines;
   try {
-    Validator validator(*schema);
+    Node schema = JsonReader(schema_json).Read();
+    Validator validator(schema);
     Outcome outcome = validator.Validate(values);
     for (const auto& f : outcome.errors) lines.push_back(FieldOf(f.context) + ": " + f.description);
   } catch (const SchemaFailure& f) {

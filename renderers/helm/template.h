@@ -135,6 +135,9 @@ class Executor {
   std::uint64_t steps_ = 0;
   std::size_t output_bytes_ = 0;
   std::unordered_map<std::string, std::vector<std::pair<std::string, TreePtr>>> tpl_cache_;
+  // Argument vectors of finished calls, reused to spare an allocation per
+  // function call.
+  std::vector<std::vector<Value>> arg_pool_;
   CycleBreaker cycles_;
 };
 

@@ -395,11 +395,17 @@ class ExecState {
       fn = &it->second;
     }
     std::vector<Value> args;
+    if (!ex_.arg_pool_.empty()) {
+      args = std::move(ex_.arg_pool_.back());
+      ex_.arg_pool_.pop_back();
+    }
     args.reserve(nargs + 1);
     for (std::size_t i = 0; i < nargs; ++i) args.push_back(EvalArg(dot, *cmd->nodes[i + 1]));
     if (final) args.push_back(*final);
     CallContext ctx{ex_, dot};
     Result<Value> r = (*fn)(ctx, args);
+    args.clear();
+    if (ex_.arg_pool_.size() < 64) ex_.arg_pool_.push_back(std::move(args));
     if (!r.ok()) {
       Error e = std::move(r).error();
       // Errors from nested templates (include, tpl) already carry the

@@ -129,6 +129,23 @@ TEST(HelmSchema, CombinatorsRefsAndConditions) {
                    "tls: Must validate \"then\" as \"if\" was valid", "tls: secret is required"}));
 }
 
+TEST(HelmSchema, SchemaJsonIsReadAsJson) {
+  // Escapes (a surrogate pair among them), a repeated key (the last wins),
+  // numbers with and without fractions.
+  const std::string schema = R"({"properties": {"e": {"const": "\u00e9\ud83d\ude00\n"}, "n": {"maximum": 1e1},
+    "i": {"type": "integer", "type": "string"}, "f": {"multipleOf": 0.5}}})";
+  Value ok = Value::NewMap({{"e", Value::String("\xC3\xA9\xF0\x9F\x98\x80\n")}, {"n", Value::Float(10)},
+                            {"i", Value::String("s")}, {"f", Value::Float(1.5)}});
+  auto lines = CheckValuesAgainstSchema(schema, ok);
+  ASSERT_TRUE(lines.ok()) << lines.error().ToString();
+  EXPECT_EQ(*lines, Lines{});
+  for (const char* bad : {"{\"a\": }", "[1,]", "{\"a\" 1}", "\"unterminated", "01", "{} x", "\"\\x\""}) {
+    auto r = CheckValuesAgainstSchema(bad, Value::NewMap());
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message.find("unable to compile schema: invalid JSON"), std::string::npos) << r.error().message;
+  }
+}
+
 TEST(HelmSchema, BadSchemasFailWithoutCrashing) {
   EXPECT_FALSE(CheckValuesAgainstSchema("{", Value::NewMap()).ok());
   EXPECT_FALSE(CheckValuesAgainstSchema(R"({"properties": {"a": {"$ref": "#/nowhere"}}})", Yaml("a: 1\n")).ok());
