@@ -127,8 +127,12 @@ std::vector<std::string> StrSlice(const Value& v) {
   return out;
 }
 
-bool DeepEqual(const Value& a, const Value& b) {
+bool DeepEqual(const Value& a, const Value& b, int depth = 0) {
+  CheckValueDepth(depth);
   if (a.kind() != b.kind()) return false;
+  // The same list or map is equal to itself, as reflect.DeepEqual says
+  // without looking inside (so a map holding itself compares equal too).
+  if ((a.IsList() || a.IsMap()) && a.identity() == b.identity()) return true;
   switch (a.kind()) {
     case Value::Kind::kNil: return true;
     case Value::Kind::kBool: return a.AsBool() == b.AsBool();
@@ -138,7 +142,7 @@ bool DeepEqual(const Value& a, const Value& b) {
     case Value::Kind::kList: {
       if (a.AsList().size() != b.AsList().size()) return false;
       for (std::size_t i = 0; i < a.AsList().size(); ++i) {
-        if (!DeepEqual(a.AsList()[i], b.AsList()[i])) return false;
+        if (!DeepEqual(a.AsList()[i], b.AsList()[i], depth + 1)) return false;
       }
       return true;
     }
@@ -146,7 +150,7 @@ bool DeepEqual(const Value& a, const Value& b) {
       if (a.AsMap().size() != b.AsMap().size()) return false;
       for (const auto& [k, v] : a.AsMap()) {
         auto it = b.AsMap().find(k);
-        if (it == b.AsMap().end() || !DeepEqual(v, it->second)) return false;
+        if (it == b.AsMap().end() || !DeepEqual(v, it->second, depth + 1)) return false;
       }
       return true;
     }

@@ -224,7 +224,13 @@ class ExecState {
     } else if (v.IsString()) {
       Write(at, v.AsString());
     } else {
-      Write(at, FormatValue(v));
+      std::string text;
+      try {
+        text = FormatValue(v);
+      } catch (const ValueTooDeep&) {
+        Fail(at, kValueTooDeepMessage);
+      }
+      Write(at, text);
     }
   }
 
@@ -403,7 +409,12 @@ class ExecState {
     for (std::size_t i = 0; i < nargs; ++i) args.push_back(EvalArg(dot, *cmd->nodes[i + 1]));
     if (final) args.push_back(*final);
     CallContext ctx{ex_, dot};
-    Result<Value> r = (*fn)(ctx, args);
+    Result<Value> r = Value();
+    try {
+      r = (*fn)(ctx, args);
+    } catch (const ValueTooDeep&) {
+      Fail(cmd ? *cmd : ident, "error calling " + std::string(name) + ": " + kValueTooDeepMessage);
+    }
     args.clear();
     if (ex_.arg_pool_.size() < 64) ex_.arg_pool_.push_back(std::move(args));
     if (!r.ok()) {
@@ -452,6 +463,8 @@ Result<std::string> Executor::ExecuteTree(const TemplateSet& set, const Template
     state.Run(data, *tree);
   } catch (ExecFailure& f) {
     status = std::move(f.error);
+  } catch (const ValueTooDeep&) {
+    status = MakeError(ErrorCode::kLimitExceeded, kValueTooDeepMessage);
   }
   --depth_;
   current_set_ = saved;

@@ -249,7 +249,8 @@ std::string GoQuote(std::string_view s) {
   return out + "\"";
 }
 
-std::string FormatValue(const Value& v) {
+std::string FormatValue(const Value& v, int depth) {
+  CheckValueDepth(depth);
   switch (v.kind()) {
     case Value::Kind::kNil: return "<nil>";
     case Value::Kind::kBool: return v.AsBool() ? "true" : "false";
@@ -262,7 +263,7 @@ std::string FormatValue(const Value& v) {
       for (const Value& item : v.AsList()) {
         if (!first) out += ' ';
         first = false;
-        out += FormatValue(item);
+        out += FormatValue(item, depth + 1);
       }
       return out + "]";
     }
@@ -272,7 +273,7 @@ std::string FormatValue(const Value& v) {
       for (const auto& [k, item] : v.AsMap()) {
         if (!first) out += ' ';
         first = false;
-        out += k + ":" + FormatValue(item);
+        out += k + ":" + FormatValue(item, depth + 1);
       }
       return out + "]";
     }
@@ -430,16 +431,17 @@ std::string FormatString(const std::string& s, char verb, const Spec& spec) {
   return Pad(body, spec, false);
 }
 
-std::string FormatOne(const Value& v, char verb, const Spec& spec);
+std::string FormatOne(const Value& v, char verb, const Spec& spec, int depth = 0);
 
-std::string FormatComposite(const Value& v, char verb, const Spec& spec) {
+std::string FormatComposite(const Value& v, char verb, const Spec& spec, int depth) {
+  CheckValueDepth(depth);
   if (v.IsList()) {
     std::string out = "[";
     bool first = true;
     for (const Value& item : v.AsList()) {
       if (!first) out += ' ';
       first = false;
-      out += FormatOne(item, verb, spec);
+      out += FormatOne(item, verb, spec, depth + 1);
     }
     return out + "]";
   }
@@ -448,12 +450,12 @@ std::string FormatComposite(const Value& v, char verb, const Spec& spec) {
   for (const auto& [k, item] : v.AsMap()) {
     if (!first) out += ' ';
     first = false;
-    out += FormatOne(Value::String(k), verb, spec) + ":" + FormatOne(item, verb, spec);
+    out += FormatOne(Value::String(k), verb, spec) + ":" + FormatOne(item, verb, spec, depth + 1);
   }
   return out + "]";
 }
 
-std::string FormatOne(const Value& v, char verb, const Spec& spec) {
+std::string FormatOne(const Value& v, char verb, const Spec& spec, int depth) {
   if (verb == 'T') return Pad(v.TypeName(), spec, false);
   switch (v.kind()) {
     case Value::Kind::kNil:
@@ -492,7 +494,7 @@ std::string FormatOne(const Value& v, char verb, const Spec& spec) {
       }
     case Value::Kind::kList:
     case Value::Kind::kMap:
-      return FormatComposite(v, verb, spec);
+      return FormatComposite(v, verb, spec, depth);
     case Value::Kind::kObject:
       if (verb == 'v' || verb == 's') return Pad(v.AsObject().Print(), spec, false);
       return BadVerb(verb, v);
@@ -584,16 +586,17 @@ std::string Sprintf(std::string_view format, const std::vector<Value>& args) {
   return out;
 }
 
-Value DeepCopy(const Value& v) {
+Value DeepCopy(const Value& v, int depth) {
+  CheckValueDepth(depth);
   if (v.IsList()) {
     List items;
     items.reserve(v.AsList().size());
-    for (const Value& item : v.AsList()) items.push_back(DeepCopy(item));
+    for (const Value& item : v.AsList()) items.push_back(DeepCopy(item, depth + 1));
     return Value::NewList(std::move(items));
   }
   if (v.IsMap()) {
     Map entries;
-    for (const auto& [k, item] : v.AsMap()) entries.emplace(k, DeepCopy(item));
+    for (const auto& [k, item] : v.AsMap()) entries.emplace(k, DeepCopy(item, depth + 1));
     return Value::NewMap(std::move(entries));
   }
   return v;
@@ -643,7 +646,7 @@ namespace {
 
 manifest::Node ToNodeRaw(const Value& v, int depth) {
   using manifest::Node;
-  if (depth > 10000) return Node::Null();
+  CheckValueDepth(depth);
   switch (v.kind()) {
     case Value::Kind::kNil: return Node::Null();
     case Value::Kind::kBool: return Node::Bool(v.AsBool());
@@ -744,10 +747,7 @@ std::string JsonFloat(double f) {
 }
 
 void JsonAppend(std::string& out, const Value& v, int depth) {
-  if (depth > 10000) {
-    out += "null";
-    return;
-  }
+  CheckValueDepth(depth);
   switch (v.kind()) {
     case Value::Kind::kNil: out += "null"; return;
     case Value::Kind::kBool: out += v.AsBool() ? "true" : "false"; return;
@@ -822,7 +822,7 @@ class TomlWriter {
   std::string Take() { return std::move(out_); }
 
   void Encode(const std::vector<std::string>& key, const Value& v, int depth) {
-    if (depth > 1000) throw TomlFailure{"toml: nesting too deep"};
+    CheckValueDepth(depth);
     switch (v.kind()) {
       case Value::Kind::kNil: return;
       case Value::Kind::kList:
@@ -905,7 +905,7 @@ class TomlWriter {
   }
 
   void Element(const Value& v, int depth) {
-    if (depth > 1000) throw TomlFailure{"toml: nesting too deep"};
+    CheckValueDepth(depth);
     switch (v.kind()) {
       case Value::Kind::kString: Write(Quoted(v.AsString())); return;
       case Value::Kind::kBool: Write(v.AsBool() ? "true" : "false"); return;

@@ -155,6 +155,20 @@ class CycleBreaker {
   std::unordered_map<const void*, std::size_t> index_;
 };
 
+// The recursive walks over values (printing, encoding, copying, deep
+// comparison) stop at this nesting and throw ValueTooDeep. Values read from
+// files never get near it; a map a template made hold itself does, on the
+// first path round the cycle, where Go would overflow its stack or report a
+// cycle. The executor turns the exception into an error at the action.
+inline constexpr int kMaxValueDepth = 1000;
+struct ValueTooDeep {};
+inline void CheckValueDepth(int depth) {
+  if (depth > kMaxValueDepth) throw ValueTooDeep{};
+}
+// What the executor reports for ValueTooDeep.
+inline constexpr const char* kValueTooDeepMessage =
+    "value nested deeper than 1000 levels (a map that contains itself?)";
+
 // Go's truth for if/with/and/or/not: false, 0, "", nil and empty
 // collections are false; structs are true.
 bool IsTrue(const Value& v);
@@ -162,7 +176,7 @@ bool IsTrue(const Value& v);
 bool IsEmpty(const Value& v);
 
 // fmt.Sprint of one operand (%v): nil is "<nil>", maps "map[a:1]".
-std::string FormatValue(const Value& v);
+std::string FormatValue(const Value& v, int depth = 0);
 // fmt.Sprint over several operands: spaces only between two non-strings.
 std::string Sprint(const std::vector<Value>& args);
 // fmt.Sprintln: always spaces, trailing newline.
@@ -174,7 +188,7 @@ std::string Sprintf(std::string_view format, const std::vector<Value>& args);
 std::string GoQuote(std::string_view s);
 
 // Deep copy of lists and maps (objects stay shared).
-Value DeepCopy(const Value& v);
+Value DeepCopy(const Value& v, int depth = 0);
 
 // The JSON/YAML world and back.
 // Decodes as sigs.k8s.io/yaml does into interface{}: every number becomes

@@ -241,7 +241,12 @@ TEST_F(KubectlTest, ServerSideApplyGetDiffWaitDelete) {
   // namespace finishes terminating on its own.
   ProcessResult deleted = sandbox_->Run({"delete", "-f", manifest, "--timeout=60s"});
   EXPECT_NE(deleted.out.find("namespace \"shop\" deleted"), std::string::npos) << deleted.out << deleted.err;
-  EXPECT_NE(deleted.out.find("deployment.apps \"web\" deleted"), std::string::npos) << deleted.out;
+  // The namespace's own cleanup may take the deployment before kubectl's
+  // delete of it arrives (a busy machine, or a fast namespace controller on
+  // a real cluster); then kubectl reports it not found.
+  EXPECT_TRUE(deleted.out.find("deployment.apps \"web\" deleted") != std::string::npos ||
+              deleted.err.find("deployments.apps \"web\" not found") != std::string::npos)
+      << deleted.out << deleted.err;
   ProcessResult waited = sandbox_->Run({"wait", "--for=delete", "namespace/shop", "--timeout=30s"});
   EXPECT_EQ(waited.exit_code, 0) << waited.out << waited.err;
   ProcessResult gone = sandbox_->Run({"get", "namespace", "shop"});

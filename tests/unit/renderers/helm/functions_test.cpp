@@ -67,6 +67,14 @@ TEST(HelmFunctions, CyclesMadeBySetAndMergeAreFreed) {
     EXPECT_TRUE(weak.expired()) << text;
     EXPECT_TRUE(inner.expired()) << text;
   }
+  // While the cycle lives, walking it stops with an error instead of
+  // overflowing the stack (Go overflows on fmt, reports a cycle on JSON).
+  for (std::string_view walk : {"{{ . }}", "{{ toJson . }}", "{{ toYaml . }}", "{{ deepCopy . }}",
+                                "{{ printf \"%v\" . }}", "{{ toToml . }}", "{{ list . | uniq }}"}) {
+    std::string text = "{{ $_ := set . \"self\" . }}{{ $_ := set . \"again\" . }}" + std::string(walk);
+    EXPECT_NE(Err(text, Value::NewMap()).find("nested deeper than 1000 levels"), std::string::npos) << walk;
+  }
+  EXPECT_EQ(Ok("{{ $_ := set . \"self\" . }}{{ deepEqual . . }}", Value::NewMap()), "true");
   Value data = Value::NewMap();
   Value shared = Value::NewMap({{"v", Value::Int(7)}});
   Ok("{{ $_ := set . \"one\" .s }}{{ $_ := set . \"two\" .s }}", Value::NewMap({{"s", shared}}));
