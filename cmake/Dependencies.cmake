@@ -7,7 +7,7 @@
 # relocating the shared C++ libraries was about a third of rendering a
 # small chart. Trade-off: fixes in those libraries need a rebuild, and the
 # .deb no longer depends on their packages. C libraries (OpenSSL, zlib,
-# libgit2, libsystemd) stay shared: libgit2 loads OpenSSL and zlib anyway,
+# libgit2) stay shared: libgit2 loads OpenSSL and zlib anyway,
 # and they get security updates. Ignored with sanitizers and fuzzing.
 option(KEELSON_STATIC_DEPS "Link the C++ runtime and C++ libraries statically (faster process start)" OFF)
 if(KEELSON_STATIC_DEPS AND (KEELSON_SANITIZE OR KEELSON_FUZZ))
@@ -36,7 +36,6 @@ else()
 endif()
 find_package(Boost 1.74 REQUIRED COMPONENTS system)
 pkg_check_modules(LIBGIT2 REQUIRED IMPORTED_TARGET libgit2)
-pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 if(KEELSON_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -20,8 +20,7 @@ int RunVersion(const Invocation& inv) {
           << BOOST_VERSION % 100 << "\n"
           << "  spdlog " << SPDLOG_VER_MAJOR << "." << SPDLOG_VER_MINOR << "." << SPDLOG_VER_PATCH << "\n"
           << "  nlohmann-json " << NLOHMANN_JSON_VERSION_MAJOR << "." << NLOHMANN_JSON_VERSION_MINOR << "."
-          << NLOHMANN_JSON_VERSION_PATCH << "\n"
-          << "  libsystemd " << build::kLibsystemdVersion << "\n";
+          << NLOHMANN_JSON_VERSION_PATCH << "\n";
   return kExitOk;
 }
 

@@ -1,7 +1,6 @@
 #include "agent/daemon/agent.h"
 
 #include <spdlog/spdlog.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -416,7 +415,7 @@ void Agent::Impl::Record(audit::RecordBody body) {
 }
 
 void Agent::Impl::Notify(const std::string& status_line) {
-  sd_notifyf(0, "STATUS=%s", status_line.c_str());
+  daemon::Notify("STATUS=" + status_line);
 }
 
 TrustOutcome Agent::Impl::CheckTrust(SourceRuntime& s, const source::SyncResult& current, const std::string& base) {
@@ -991,9 +990,8 @@ int Agent::Run() {
     // A standby is a healthy service: it tells systemd it is up (or a
     // second host's unit would time out starting and restart forever) and
     // keeps the watchdog fed while it waits.
-    sd_notify(0, ("READY=1\nSTATUS=standby: waiting for lease " + a.cfg.leader_election.lease_namespace + "/" +
-                  a.cfg.leader_election.lease_name)
-                     .c_str());
+    daemon::Notify("READY=1\nSTATUS=standby: waiting for lease " + a.cfg.leader_election.lease_namespace + "/" +
+                   a.cfg.leader_election.lease_name);
     if (!a.elector->Acquire([&a] {
           a.watchdog.Ping();
           std::lock_guard lock(a.mu);
@@ -1008,9 +1006,9 @@ int Agent::Run() {
       spdlog::shutdown();
       std::_Exit(kLostLeadershipExitCode);
     });
-    sd_notify(0, "STATUS=leader: starting the first reconcile");
+    daemon::Notify("STATUS=leader: starting the first reconcile");
   } else {
-    sd_notify(0, "READY=1");
+    daemon::Notify("READY=1");
   }
   bool healthy = false;
   auto next_drift = std::chrono::steady_clock::now() + a.options.drift_interval;
@@ -1091,7 +1089,7 @@ int Agent::Run() {
       dirty.clear();
     }
   }
-  sd_notify(0, "STOPPING=1");
+  daemon::Notify("STOPPING=1");
   a.poller->Stop();
   a.Record(audit::AgentStopped{stop_reason});
   if (a.audit) {

@@ -1,11 +1,16 @@
-// The agent's side of systemd's notify protocol (sd_notify(3)) beyond the
-// one-line READY/STATUS/STOPPING messages: the watchdog and reloads.
-// Without NOTIFY_SOCKET in the environment every message is dropped
-// silently, so none of this changes how the agent runs outside systemd.
+// The agent's side of systemd's notify protocol (sd_notify(3)): READY,
+// STATUS, STOPPING, the watchdog and reloads. The protocol is one datagram
+// of newline-separated assignments to the unix socket named by
+// NOTIFY_SOCKET (a path, or an abstract name after '@'), so it is spoken
+// here directly rather than through libsystemd: every `keelson render` is a
+// process, and libsystemd brought six more shared libraries to load into
+// each. Without NOTIFY_SOCKET every message is dropped silently, so none of
+// this changes how the agent runs outside systemd.
 #pragma once
 
 #include <chrono>
 #include <mutex>
+#include <string_view>
 
 #include "agent/reconcile/clock.h"
 
@@ -53,6 +58,11 @@ class WatchdogClock final : public reconcile::Clock {
   Watchdog& watchdog_;
   reconcile::RealClock real_;
 };
+
+// Sends `state` (e.g. "READY=1\nSTATUS=...") to NOTIFY_SOCKET. Returns
+// false when there is no socket to send to or the send failed; callers
+// carry on either way, as with sd_notify.
+bool Notify(std::string_view state);
 
 // RELOADING=1 (with MONOTONIC_USEC, which systemd 253 and later require):
 // the service is re-reading its configuration until the next READY=1.

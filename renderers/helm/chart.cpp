@@ -102,6 +102,16 @@ std::string StripBom(std::string s) {
   return s;
 }
 
+// Whether the loader can leave a file unread: everything but its own
+// inputs at the top of the chart, templates/ and subcharts.
+bool ReadOnlyOnUse(std::string_view name) {
+  static constexpr std::string_view kLoaderReads[] = {"Chart.yaml",        "values.yaml",       "values.schema.json",
+                                                      "requirements.yaml", "requirements.lock", "Chart.lock",
+                                                      ".helmignore"};
+  if (name.starts_with("templates/") || name.starts_with("charts/")) return false;
+  return std::find(std::begin(kLoaderReads), std::end(kLoaderReads), name) == std::end(kLoaderReads);
+}
+
 Status Walk(const manifest::FileSystem& fs, const std::string& root, const std::string& rel,
             const std::vector<IgnoreRule>& rules, std::vector<ChartFile>& out, const LoadLimits& limits) {
   std::string dir = rel.empty() ? root : (root.empty() ? rel : root + "/" + rel);
@@ -119,9 +129,14 @@ Status Walk(const manifest::FileSystem& fs, const std::string& root, const std::
     if (out.size() >= limits.max_files) {
       return MakeError(ErrorCode::kLimitExceeded, "chart has more than " + std::to_string(limits.max_files) + " files");
     }
-    auto data = fs.ReadFile(root.empty() ? child : root + "/" + child);
+    std::string path = root.empty() ? child : root + "/" + child;
+    if (ReadOnlyOnUse(child)) {
+      out.push_back(ChartFile{child, {}, std::make_shared<DeferredFile>(fs, std::move(path))});
+      continue;
+    }
+    auto data = fs.ReadFile(path);
     if (!data.ok()) return std::move(data).error();
-    out.push_back(ChartFile{child, StripBom(std::move(data).value())});
+    out.push_back(ChartFile{child, StripBom(std::move(data).value()), nullptr});
   }
   return Status::Ok();
 }
@@ -222,7 +237,7 @@ Result<std::shared_ptr<Chart>> LoadArchive(std::string_view data, const LoadLimi
   for (auto& f : *files) {
     std::size_t slash = f.name.find('/');
     if (slash == std::string::npos) continue;
-    inner.push_back(ChartFile{f.name.substr(slash + 1), StripBom(std::move(f.data))});
+    inner.push_back(ChartFile{f.name.substr(slash + 1), StripBom(std::move(f.data)), nullptr});
   }
   for (const auto& f : inner) {
     if (f.name == ".helmignore") {
@@ -299,7 +314,7 @@ Result<std::shared_ptr<Chart>> LoadFromFiles(std::vector<ChartFile> files, const
       std::string rest = f.name.substr(7);
       std::string n = rest.substr(0, rest.find('/'));
       if (!sub.count(n)) sub_order.push_back(n);
-      sub[n].push_back(ChartFile{rest, std::move(f.data)});
+      sub[n].push_back(ChartFile{rest, std::move(f.data), nullptr});
       continue;
     }
     chart->files.push_back(std::move(f));
@@ -329,7 +344,7 @@ Result<std::shared_ptr<Chart>> LoadFromFiles(std::vector<ChartFile> files, const
       for (auto& f : fs) {
         std::size_t slash = f.name.find('/');
         if (slash == std::string::npos) continue;
-        inner.push_back(ChartFile{f.name.substr(slash + 1), std::move(f.data)});
+        inner.push_back(ChartFile{f.name.substr(slash + 1), std::move(f.data), nullptr});
       }
       sc = LoadFromFiles(std::move(inner), limits, depth + 1, sub_where);
     }
@@ -431,9 +446,24 @@ Result<std::vector<ChartFile>> ReadTarGz(std::string_view data, const LoadLimits
     auto clean = manifest::CleanPath(name);
     if (!clean.ok()) return MakeError(ErrorCode::kAccessDenied, "tar: entry escapes the archive: " + name);
     if (files.size() >= limits.max_files) return MakeError(ErrorCode::kLimitExceeded, "tar: too many entries");
-    files.push_back(ChartFile{*clean, std::move(body)});
+    files.push_back(ChartFile{*clean, std::move(body), nullptr});
   }
   return files;
+}
+
+const Result<std::string>& DeferredFile::Get() const {
+  std::call_once(once_, [this] {
+    Result<std::string> data = fs_.ReadFile(path_);
+    result_.emplace(data.ok() ? Result<std::string>(StripBom(std::move(data).value())) : std::move(data));
+  });
+  return *result_;
+}
+
+Result<std::string_view> ChartFile::Contents() const {
+  if (deferred == nullptr) return std::string_view(data);
+  const Result<std::string>& r = deferred->Get();
+  if (!r.ok()) return r.error();
+  return std::string_view(*r);
 }
 
 Result<std::shared_ptr<Chart>> LoadChartArchive(std::string_view data, const LoadLimits& limits) {

@@ -129,19 +129,33 @@ bool GlobMatch(std::string_view pat, std::string_view s, int depth = 0) {
   return s.empty();
 }
 
-// A chart's files by name, pointing at the chart's own copies: .Files
+// A chart's files by name, pointing at the chart's own entries: .Files
 // reads only what templates ask for (a chart directory also holds READMEs,
-// images and CI values nobody renders).
-using FileIndex = std::map<std::string, const std::string*, std::less<>>;
+// images and CI values nobody renders), and most are not even read from
+// disk until then (see DeferredFile).
+using FileIndex = std::map<std::string, const ChartFile*, std::less<>>;
+
+// The bytes of `name`, "" when there is no such file (as Helm says).
+Result<std::string> FileBytes(const FileIndex& files, const std::string& name) {
+  auto it = files.find(name);
+  if (it == files.end()) return std::string();
+  auto bytes = it->second->Contents();
+  if (!bytes.ok()) return std::move(bytes).error();
+  return std::string(*bytes);
+}
 
 std::string BaseName(const std::string& p) {
   std::size_t s = p.rfind('/');
   return s == std::string::npos ? p : p.substr(s + 1);
 }
 
-Value FilesAsMap(const FileIndex& files, bool base64) {
+Result<Value> FilesAsMap(const FileIndex& files, bool base64) {
   Map m;
-  for (const auto& [k, v] : files) m[BaseName(k)] = Value::String(base64 ? Base64Encode(*v) : *v);
+  for (const auto& [k, f] : files) {
+    auto bytes = f->Contents();
+    if (!bytes.ok()) return std::move(bytes).error();
+    m[BaseName(k)] = Value::String(base64 ? Base64Encode(*bytes) : std::string(*bytes));
+  }
   return Value::NewMap(std::move(m));
 }
 
@@ -157,7 +171,11 @@ class FilesObject final : public Object {
   const Value* Collection() const override {
     if (!collection_) {
       Map all;
-      for (const auto& [k, v] : *files_) all[k] = Value::String(*v);
+      for (const auto& [k, f] : *files_) {
+        auto bytes = f->Contents();
+        if (!bytes.ok()) throw ValueFailure{bytes.error().ToString()};
+        all[k] = Value::String(std::string(*bytes));
+      }
       collection_ = Value::NewMap(std::move(all));
     }
     return &*collection_;
@@ -179,13 +197,15 @@ FilesObject::FilesObject(std::shared_ptr<const FileIndex> files) : files_(files)
   };
   methods_.SetMethod("Get", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
     if (a.size() != 1) return MakeError(ErrorCode::kInvalidInput, "wrong number of args for Get: want 1 got " + std::to_string(a.size()));
-    auto it = files->find(str_arg(a, 0));
-    return Value::String(it == files->end() ? "" : *it->second);
+    auto bytes = FileBytes(*files, str_arg(a, 0));
+    if (!bytes.ok()) return std::move(bytes).error();
+    return Value::String(std::move(bytes).value());
   });
   methods_.SetMethod("GetBytes", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
     if (a.size() != 1) return MakeError(ErrorCode::kInvalidInput, "wrong number of args for GetBytes: want 1 got " + std::to_string(a.size()));
-    auto it = files->find(str_arg(a, 0));
-    return Value::String(it == files->end() ? "" : *it->second);
+    auto bytes = FileBytes(*files, str_arg(a, 0));
+    if (!bytes.ok()) return std::move(bytes).error();
+    return Value::String(std::move(bytes).value());
   });
   methods_.SetMethod("Glob", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
     if (a.size() != 1) return MakeError(ErrorCode::kInvalidInput, "wrong number of args for Glob: want 1 got " + std::to_string(a.size()));
@@ -198,10 +218,11 @@ FilesObject::FilesObject(std::shared_ptr<const FileIndex> files) : files_(files)
   });
   methods_.SetMethod("Lines", [files, str_arg](const std::vector<Value>& a) -> Result<Value> {
     if (a.size() != 1) return MakeError(ErrorCode::kInvalidInput, "wrong number of args for Lines: want 1 got " + std::to_string(a.size()));
-    auto it = files->find(str_arg(a, 0));
+    auto bytes = FileBytes(*files, str_arg(a, 0));
+    if (!bytes.ok()) return std::move(bytes).error();
     List out;
-    if (it == files->end() || it->second->empty()) return Value::NewList();
-    std::string_view s = *it->second;
+    if (bytes->empty()) return Value::NewList();
+    std::string_view s = *bytes;
     if (s.back() == '\n') s.remove_suffix(1);
     std::size_t start = 0;
     while (true) {
@@ -213,10 +234,14 @@ FilesObject::FilesObject(std::shared_ptr<const FileIndex> files) : files_(files)
     return Value::NewList(std::move(out));
   });
   methods_.SetMethod("AsConfig", [files](const std::vector<Value>&) -> Result<Value> {
-    return Value::String(ToYamlText(FilesAsMap(*files, false)));
+    auto m = FilesAsMap(*files, false);
+    if (!m.ok()) return std::move(m).error();
+    return Value::String(ToYamlText(*m));
   });
   methods_.SetMethod("AsSecrets", [files](const std::vector<Value>&) -> Result<Value> {
-    return Value::String(ToYamlText(FilesAsMap(*files, true)));
+    auto m = FilesAsMap(*files, true);
+    if (!m.ok()) return std::move(m).error();
+    return Value::String(ToYamlText(*m));
   });
 }
 
@@ -333,7 +358,7 @@ Value CollectTemplates(const Chart& c, const Value& parent_data, std::map<std::s
   Map& d = data.MutableMap();
   d["Chart"] = MakeChartObject(c);
   auto files = std::make_shared<FileIndex>();
-  for (const auto& f : c.files) (*files)[f.name] = &f.data;
+  for (const auto& f : c.files) (*files)[f.name] = &f;
   d["Files"] = MakeFilesObject(files);
   const Map& pd = parent_data.AsMap();
   d["Release"] = pd.count("Release") ? pd.at("Release") : Value();
@@ -481,7 +506,7 @@ void Append(std::string& out, std::initializer_list<std::string_view> pieces) {
   for (std::string_view p : pieces) out.append(p);
 }
 
-void CollectCrds(const Chart& c, std::string& out) {
+Status CollectCrds(const Chart& c, std::string& out) {
   std::vector<const ChartFile*> files;
   for (const auto& f : c.files) files.push_back(&f);
   std::sort(files.begin(), files.end(), [](const ChartFile* a, const ChartFile* b) { return a->name < b->name; });
@@ -490,9 +515,15 @@ void CollectCrds(const Chart& c, std::string& out) {
     std::string ext = f->name.substr(f->name.rfind('.') == std::string::npos ? f->name.size() : f->name.rfind('.'));
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
     if (ext != ".yaml" && ext != ".yml" && ext != ".json") continue;
-    Append(out, {"---\n# Source: ", c.FullPath(), "/", f->name, "\n", f->data, "\n"});
+    auto bytes = f->Contents();
+    if (!bytes.ok()) return std::move(bytes).error();
+    Append(out, {"---\n# Source: ", c.FullPath(), "/", f->name, "\n", *bytes, "\n"});
   }
-  for (const auto& d : c.subcharts) CollectCrds(*d, out);
+  for (const auto& d : c.subcharts) {
+    Status st = CollectCrds(*d, out);
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
 }
 
 std::string ReplaceNoValue(std::string s) {
@@ -584,7 +615,10 @@ Result<std::string> RenderChart(Chart& chart, const Value& user_values, const Re
   }
   std::string out;
   out.reserve(size);
-  if (options.include_crds) CollectCrds(chart, out);
+  if (options.include_crds) {
+    Status crds = CollectCrds(chart, out);
+    if (!crds.ok()) return std::move(crds).error();
+  }
   for (const auto& d : generic) Append(out, {"---\n# Source: ", d.source, "\n", d.content, "\n"});
   // The non-hook block is trimmed and ends with one newline.
   std::string_view trimmed = TrimSpace(out);

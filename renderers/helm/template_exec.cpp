@@ -174,7 +174,11 @@ class ExecState {
   Flow WalkRange(const Value& dot, const TemplateNode& n) {
     std::size_t mark = vars_.size();
     Value v = EvalPipeline(dot, *n.pipe);
-    if (v.IsObject() && v.AsObject().Collection() != nullptr) v = *v.AsObject().Collection();
+    try {
+      if (v.IsObject() && v.AsObject().Collection() != nullptr) v = *v.AsObject().Collection();
+    } catch (const ValueFailure& f) {
+      Fail(n, f.message);
+    }
     const auto& decls = n.pipe->decls;
     auto one = [&](const Value& index, const Value& elem) {
       if (!decls.empty()) {
@@ -227,8 +231,8 @@ class ExecState {
       std::string text;
       try {
         text = FormatValue(v);
-      } catch (const ValueTooDeep&) {
-        Fail(at, kValueTooDeepMessage);
+      } catch (const ValueFailure& f) {
+        Fail(at, f.message);
       }
       Write(at, text);
     }
@@ -412,8 +416,8 @@ class ExecState {
     Result<Value> r = Value();
     try {
       r = (*fn)(ctx, args);
-    } catch (const ValueTooDeep&) {
-      Fail(cmd ? *cmd : ident, "error calling " + std::string(name) + ": " + kValueTooDeepMessage);
+    } catch (const ValueFailure& f) {
+      Fail(cmd ? *cmd : ident, "error calling " + std::string(name) + ": " + f.message);
     }
     args.clear();
     if (ex_.arg_pool_.size() < 64) ex_.arg_pool_.push_back(std::move(args));
@@ -463,8 +467,8 @@ Result<std::string> Executor::ExecuteTree(const TemplateSet& set, const Template
     state.Run(data, *tree);
   } catch (ExecFailure& f) {
     status = std::move(f.error);
-  } catch (const ValueTooDeep&) {
-    status = MakeError(ErrorCode::kLimitExceeded, kValueTooDeepMessage);
+  } catch (const ValueFailure& f) {
+    status = MakeError(ErrorCode::kInvalidInput, f.message);
   }
   --depth_;
   current_set_ = saved;

@@ -155,19 +155,22 @@ class CycleBreaker {
   std::unordered_map<const void*, std::size_t> index_;
 };
 
+// Thrown from deep inside value code that has no error channel (a
+// recursive walk, an object's collection); the executor turns it into an
+// error at the action that was running.
+struct ValueFailure {
+  std::string message;
+};
+
 // The recursive walks over values (printing, encoding, copying, deep
-// comparison) stop at this nesting and throw ValueTooDeep. Values read from
+// comparison) stop at this nesting and throw ValueFailure. Values read from
 // files never get near it; a map a template made hold itself does, on the
 // first path round the cycle, where Go would overflow its stack or report a
-// cycle. The executor turns the exception into an error at the action.
+// cycle.
 inline constexpr int kMaxValueDepth = 1000;
-struct ValueTooDeep {};
 inline void CheckValueDepth(int depth) {
-  if (depth > kMaxValueDepth) throw ValueTooDeep{};
+  if (depth > kMaxValueDepth) throw ValueFailure{"value nested deeper than 1000 levels (a map that contains itself?)"};
 }
-// What the executor reports for ValueTooDeep.
-inline constexpr const char* kValueTooDeepMessage =
-    "value nested deeper than 1000 levels (a map that contains itself?)";
 
 // Go's truth for if/with/and/or/not: false, 0, "", nil and empty
 // collections are false; structs are true.

@@ -1,10 +1,15 @@
 // The watchdog and reload messages, received on a real unix datagram
-// socket given to libsystemd as NOTIFY_SOCKET.
+// socket named by NOTIFY_SOCKET.
 #include "agent/daemon/systemd_notify.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cstddef>
+#include <cstring>
 
 #include <string>
 #include <thread>
@@ -40,6 +45,52 @@ class SystemdNotify : public ::testing::Test {
   testing::TempDir dir_;
   std::unique_ptr<testing::NotifySocket> socket_;
 };
+
+TEST_F(SystemdNotify, SendsOneDatagramToThePathSocket) {
+  EXPECT_TRUE(Notify("READY=1\nSTATUS=first reconcile started"));
+  long at = socket_->WaitFor("READY=1", 2s);
+  ASSERT_GE(at, 0) << socket_->Transcript();
+  EXPECT_EQ(socket_->Messages()[static_cast<std::size_t>(at)].text, "READY=1\nSTATUS=first reconcile started");
+}
+
+// systemd hands some services an abstract socket ("@name").
+TEST_F(SystemdNotify, SendsToAnAbstractSocket) {
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  std::string name = "keelson-notify-test-" + std::to_string(getpid());
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path + 1, name.data(), name.size());
+  socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  setenv("NOTIFY_SOCKET", ("@" + name).c_str(), 1);
+  EXPECT_TRUE(Notify("STOPPING=1"));
+  char buf[64] = {};
+  ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+  close(fd);
+  EXPECT_EQ(std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0), "STOPPING=1");
+}
+
+TEST_F(SystemdNotify, NothingToSendToIsNotAnError) {
+  unsetenv("NOTIFY_SOCKET");
+  EXPECT_FALSE(Notify("READY=1"));
+  setenv("NOTIFY_SOCKET", "relative/path", 1);
+  EXPECT_FALSE(Notify("READY=1"));
+  setenv("NOTIFY_SOCKET", (dir_.path() + "/nobody-listens").c_str(), 1);
+  EXPECT_FALSE(Notify("READY=1"));
+}
+
+TEST_F(SystemdNotify, AMalformedWatchdogIsOff) {
+  setenv("WATCHDOG_USEC", "3s", 1);
+  EXPECT_FALSE(Watchdog().enabled());
+  setenv("WATCHDOG_USEC", "0", 1);
+  EXPECT_FALSE(Watchdog().enabled());
+  setenv("WATCHDOG_USEC", "3000000", 1);
+  setenv("WATCHDOG_PID", "self", 1);
+  EXPECT_FALSE(Watchdog().enabled());
+  setenv("WATCHDOG_PID", std::to_string(getpid()).c_str(), 1);
+  EXPECT_TRUE(Watchdog().enabled());
+}
 
 TEST_F(SystemdNotify, IntervalIsHalfOfWatchdogUsec) {
   setenv("WATCHDOG_USEC", "3000000", 1);

@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <cstring>
+#include <map>
 
 #include "renderers/helm/chart.h"
 #include "renderers/helm/renderer.h"
@@ -142,6 +143,68 @@ TEST(HelmRender, FilesObjectGetGlobLinesAsConfigAndRange) {
   EXPECT_EQ(Render(fs, Value::NewMap()),
             "---\n# Source: app/templates/cm.yaml\nget: o\nlines: 2\nglob: 2\nrange: conf/a.conf conf/b.conf \n"
             "config:\n  a.conf: |\n    x=1\n    y=2\n  b.conf: |\n    z=3\nsecret: \"other.txt: bw==\"\n");
+}
+
+// Counts reads per path and fails the ones it is told to, around a memory
+// file system.
+class WatchedFileSystem final : public manifest::FileSystem {
+ public:
+  explicit WatchedFileSystem(const manifest::FileSystem& inner) : inner_(inner) {}
+  Result<std::string> ReadFile(std::string_view path) const override {
+    ++reads_[std::string(path)];
+    if (path == failing_) return MakeError(ErrorCode::kInternal, "disk went away", Location{std::string(path), 0, 0, ""});
+    return inner_.ReadFile(path);
+  }
+  Result<std::vector<manifest::DirEntry>> ListDirectory(std::string_view path) const override {
+    return inner_.ListDirectory(path);
+  }
+  manifest::FileType Type(std::string_view path) const override { return inner_.Type(path); }
+  std::string Describe() const override { return inner_.Describe(); }
+  int Reads(const std::string& path) const { return reads_.count(path) ? reads_.at(path) : 0; }
+  void Fail(std::string path) { failing_ = std::move(path); }
+
+ private:
+  const manifest::FileSystem& inner_;
+  mutable std::map<std::string, int> reads_;
+  std::string failing_;
+};
+
+// Files only .Files can reach are read when a template asks for them, once.
+TEST(HelmChart, FilesOutsideTemplatesAreReadOnFirstUse) {
+  manifest::MemoryFileSystem mem;
+  mem.AddFile("Chart.yaml", "apiVersion: v2\nname: app\nversion: 1.0.0\n");
+  mem.AddFile("values.yaml", "read: false\n");
+  mem.AddFile("CHANGELOG.md", "a long history\n");
+  mem.AddFile("config/app.conf", "\xEF\xBB\xBFport=80\n");
+  mem.AddFile("broken.txt", "never seen\n");
+  mem.AddFile("templates/cm.yaml",
+              "conf: {{ if .Values.read }}{{ .Files.Get \"config/app.conf\" | trim }}{{ .Files.Get \"config/app.conf\" "
+              "| trim }}{{ end }}\n");
+  WatchedFileSystem fs(mem);
+  fs.Fail("broken.txt");
+  {
+    auto chart = LoadChart(fs, "");
+    ASSERT_TRUE(chart.ok()) << chart.error().ToString();
+    EXPECT_EQ(fs.Reads("CHANGELOG.md"), 0);
+    EXPECT_EQ(fs.Reads("broken.txt"), 0);
+    EXPECT_EQ(fs.Reads("templates/cm.yaml"), 1);
+    auto out = RenderChart(**chart, Value::NewMap(), {});
+    ASSERT_TRUE(out.ok()) << out.error().ToString();
+    EXPECT_EQ(fs.Reads("config/app.conf"), 0);
+    out = RenderChart(**chart, Parse("read: true\n"), {});
+    ASSERT_TRUE(out.ok()) << out.error().ToString();
+    EXPECT_NE(out->find("conf: port=80port=80\n"), std::string::npos) << *out;  // the BOM is dropped
+    EXPECT_EQ(fs.Reads("config/app.conf"), 1);
+    EXPECT_EQ(fs.Reads("CHANGELOG.md"), 0);
+  }
+  // A file that cannot be read fails the template that wanted it, by name.
+  mem.AddFile("templates/all.yaml", "n: {{ len .Files }}\n");
+  auto chart = LoadChart(fs, "");
+  ASSERT_TRUE(chart.ok()) << chart.error().ToString();
+  auto out = RenderChart(**chart, Value::NewMap(), {});
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().ToString().find("broken.txt"), std::string::npos) << out.error().ToString();
+  EXPECT_NE(out.error().ToString().find("disk went away"), std::string::npos) << out.error().ToString();
 }
 
 TEST(HelmChart, MissingOrInvalidChartYamlIsAnError) {
