@@ -16,17 +16,8 @@
 #include "tests/testing/subprocess.h"
 #include "tests/unit/agent/audit/audit_test_support.h"
 
-// libgit2 1.5 leaks its socket stream (about 200 bytes) each time a git://
-// connection is refused; exactly one leak per failed push in the outage
-// test below. Suppressed by that libgit2 entry point only, so leaks of our
-// own libgit2 objects are still reported. libgit2 has no frame pointers, so
-// matching its entry point needs the slow unwinder.
-extern "C" const char* __lsan_default_suppressions() {  // NOLINT(bugprone-reserved-identifier): sanitizer hook
-  return "leak:git_remote_connect_ext\n";
-}
-extern "C" const char* __asan_default_options() {  // NOLINT(bugprone-reserved-identifier): sanitizer hook
-  return "fast_unwind_on_malloc=0";
-}
+// The outage test's failed pushes hit libgit2's leak on refused
+// connections; see libgit2_connect_leak.cpp.
 
 namespace keelson::audit {
 namespace {
