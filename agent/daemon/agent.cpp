@@ -162,6 +162,8 @@ struct Agent::Impl {
   ChangeMemo gate_change;
 
   keelson::Status Init();
+  // audit.allowedAgents, loaded by Init; empty when not configured.
+  std::optional<trust::AllowedSigners> audit_agents;
   bool RunPass(const std::string& trigger_name);
   // Verifies every commit in (base, current] (just current when base is
   // empty or the policy checks only the head).
@@ -230,6 +232,17 @@ keelson::Status Agent::Impl::Init() {
   cluster_inventory = std::make_unique<reconcile::ClusterInventoryStore>(*client);
   inventory = std::make_unique<reconcile::MirroredInventoryStore>(*cluster_inventory, *file_inventory);
   states = std::make_unique<reconcile::UnitStateStore>(cfg.state_dir + "/units");
+  // The agent keys whose audit trails promotion rules trust: read once, so
+  // a bad file stops the start rather than every gated pass.
+  if (!cfg.audit.allowed_agents.empty()) {
+    Result<trust::AllowedSigners> agents = trust::AllowedSigners::Load(cfg.audit.allowed_agents);
+    if (!agents.ok()) {
+      Error e = std::move(agents).error();
+      e.message = "audit.allowedAgents: " + e.message;
+      return e;
+    }
+    audit_agents = std::move(agents).value();
+  }
   // Notifications.
   Result<std::unique_ptr<notify::Notifier>> made_notifier = notify::MakeNotifier(cfg.notifications, cfg.file);
   if (!made_notifier.ok()) return std::move(made_notifier).error();
@@ -633,14 +646,9 @@ bool Agent::Impl::RunPass(const std::string& trigger_name) {
     // Promotion rules read other environments' trails from the audit
     // remote, trusting the agent keys in audit.allowedAgents; without both,
     // such a rule denies and says what is missing.
-    if (environment->gated() && !cfg.audit.repository.empty() && !cfg.audit.allowed_agents.empty()) {
-      Result<trust::AllowedSigners> agents = trust::AllowedSigners::Load(cfg.audit.allowed_agents);
-      if (!agents.ok()) {
-        SetError("audit.allowedAgents: " + agents.error().ToString());
-        return false;
-      }
+    if (environment->gated() && !cfg.audit.repository.empty() && audit_agents) {
       gate_input.health_history = std::make_shared<AuditHealthHistory>(cfg.audit.repository,
-                                                                        cfg.state_dir + "/peers.git", *agents);
+                                                                        cfg.state_dir + "/peers.git", *audit_agents);
     } else if (!environment->promote_after.empty()) {
       spdlog::warn("spec.promotion.after needs audit.repository and audit.allowedAgents in the agent config to read "
                    "{}'s audit trail; every unit is held until they are set",

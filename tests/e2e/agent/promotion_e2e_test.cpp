@@ -181,5 +181,30 @@ TEST(Promotion, ProdTakesOnlyRevisionsDevRecordedHealthy) {
       << h.NamedAgentLog("prod");
 }
 
+// The agent keys promotion trusts are read at start: a broken file stops
+// the agent there, naming the setting, instead of failing every pass.
+TEST(Promotion, ABrokenAllowedAgentsFileStopsTheStart) {
+  AgentHarness h;
+  ASSERT_TRUE(h.ok()) << h.error();
+  const std::string& d = h.dir();
+  std::string allowed_path = d + "/allowed_agents";
+  {
+    std::ofstream(allowed_path) << "dev-agent@keelson.dev ssh-ed25519 not-base64!\n";
+  }
+  std::string config = testing::ReadFileOrDie(h.config_path());
+  std::size_t at = config.find("audit: {");
+  ASSERT_NE(at, std::string::npos);
+  config = config.substr(0, at) + "audit: {signingKey: " + d + "/agent, repository: file://" + d +
+           "/audit.git, allowedAgents: " + allowed_path + "}\n";
+  {
+    std::ofstream(h.config_path()) << config;
+  }
+  h.StartAgent();
+  ASSERT_TRUE(Eventually([&] { return !h.AgentRunning(); }, 30s)) << h.AgentLog();
+  EXPECT_NE(h.AgentLog().find("allowed_agents:1:23: audit.allowedAgents: SSH signature: public key is not valid base64"),
+            std::string::npos)
+      << h.AgentLog();
+}
+
 }  // namespace
 }  // namespace keelson
