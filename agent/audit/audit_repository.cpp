@@ -2,9 +2,15 @@
 
 #include <git2.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <filesystem>
+#include <map>
 #include <mutex>
+#include <thread>
 
 namespace keelson::audit {
 
@@ -167,12 +173,14 @@ Result<AuditRepository> AuditRepository::Open(const std::string& path) {
   return AuditRepository(repo);
 }
 
-AuditRepository::AuditRepository(AuditRepository&& other) noexcept : repo_(std::exchange(other.repo_, nullptr)) {}
+AuditRepository::AuditRepository(AuditRepository&& other) noexcept
+    : repo_(std::exchange(other.repo_, nullptr)), fetch_timeout_(other.fetch_timeout_) {}
 
 AuditRepository& AuditRepository::operator=(AuditRepository&& other) noexcept {
   if (this != &other) {
     if (repo_ != nullptr) git_repository_free(repo_);
     repo_ = std::exchange(other.repo_, nullptr);
+    fetch_timeout_ = other.fetch_timeout_;
   }
   return *this;
 }
@@ -441,65 +449,117 @@ Status AuditRepository::Push(const std::string& url, std::string_view branch) {
 
 Status AuditRepository::CheckRemote(const std::string& url) { return CheckRemoteUrl(url); }
 
+namespace {
+
+// libgit2 1.5 has no socket timeouts: a remote that accepts the connection
+// and then says nothing would block a fetch, and the agent's start or its
+// reconcile pass with it, forever. So each fetch runs on a thread of its
+// own with its own repository handle, and the caller waits only until the
+// deadline; an abandoned fetch writes nothing but its own staging ref.
+// While one from a URL is still stuck, new fetches from it are refused at
+// once, so at most one thread per remote hangs.
+struct FetchJob {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  Result<std::optional<std::string>> result = MakeError(ErrorCode::kInternal, "fetch did not run");
+};
+
+std::mutex stuck_mu;
+std::map<std::string, std::shared_ptr<FetchJob>, std::less<>> stuck_fetches;
+
+// The fetch itself, on the job's thread: `branch` of `url` into `staging`,
+// then the staging ref's target, the ref removed again.
+Result<std::optional<std::string>> FetchIntoStaging(const std::string& path, const std::string& url,
+                                                    const std::string& branch, const std::string& staging) {
+  Owned<git_repository, git_repository_free> repo;
+  if (int rc = git_repository_open(repo.out(), path.c_str()); rc != 0) {
+    return GitError(rc, "cannot open the audit repository " + path);
+  }
+  RemotePtr remote;
+  if (int rc = CreateRemote(remote.out(), repo.get(), url); rc != 0) {
+    return GitError(rc, "bad audit remote URL " + url, ErrorCode::kInvalidInput);
+  }
+  StrArray refspecs({"+refs/heads/" + branch + ":" + staging});
+  git_fetch_options options;
+  git_fetch_options_init(&options, GIT_FETCH_OPTIONS_VERSION);
+  options.prune = GIT_FETCH_NO_PRUNE;
+  options.update_fetchhead = 0;
+  options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+  if (int rc = git_remote_fetch(remote.get(), &refspecs.array, &options, nullptr); rc != 0) {
+    return GitError(rc, "cannot fetch audit branch " + branch + " from " + url, ErrorCode::kUnavailable);
+  }
+  git_oid fetched;
+  int rc = git_reference_name_to_id(&fetched, repo.get(), staging.c_str());
+  if (rc == GIT_ENOTFOUND) {
+    git_error_clear();
+    return std::optional<std::string>();
+  }
+  if (rc != 0) return GitError(rc, "cannot read fetched audit branch");
+  RefPtr staged;
+  if (git_reference_lookup(staged.out(), repo.get(), staging.c_str()) == 0) git_reference_delete(staged.get());
+  return std::optional<std::string>(OidString(&fetched));
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> AuditRepository::FetchBranch(const std::string& url, std::string_view branch) {
+  if (Status s = CheckBranchName(branch); !s) return std::move(s).error();
+  if (Status s = CheckRemoteUrl(url); !s) return std::move(s).error();
+  {
+    std::lock_guard lock(stuck_mu);
+    auto it = stuck_fetches.find(url);
+    if (it != stuck_fetches.end()) {
+      std::lock_guard job_lock(it->second->mu);
+      if (!it->second->done) {
+        return MakeError(ErrorCode::kUnavailable, "an earlier fetch from " + url + " is still waiting for an answer");
+      }
+      stuck_fetches.erase(it);
+    }
+  }
+  static std::atomic<std::uint64_t> next_staging{0};
+  std::string staging = "refs/keelson/fetched/" + std::string(branch) + "-" + std::to_string(getpid()) + "-" +
+                        std::to_string(next_staging++);
+  auto job = std::make_shared<FetchJob>();
+  std::thread([job, path = std::string(git_repository_path(repo_)), url, branch = std::string(branch), staging] {
+    Result<std::optional<std::string>> result = FetchIntoStaging(path, url, branch, staging);
+    std::lock_guard lock(job->mu);
+    job->result = std::move(result);
+    job->done = true;
+    job->cv.notify_all();
+  }).detach();
+  std::unique_lock lock(job->mu);
+  if (!job->cv.wait_for(lock, fetch_timeout_, [&] { return job->done; })) {
+    lock.unlock();
+    std::lock_guard stuck_lock(stuck_mu);
+    stuck_fetches[url] = job;
+    return MakeError(ErrorCode::kUnavailable,
+                     "no answer from " + url + " within " + std::to_string(fetch_timeout_.count()) +
+                         " ms; fetch of audit branch " + std::string(branch) + " abandoned");
+  }
+  return job->result;
+}
+
 Status AuditRepository::FetchMissingBranch(const std::string& url, std::string_view branch) {
-  if (Status s = CheckBranchName(branch); !s) return s;
-  if (Status s = CheckRemoteUrl(url); !s) return s;
   Result<std::optional<std::string>> tip = BranchTip(branch);
   if (!tip.ok()) return std::move(tip).error();
   if (tip->has_value()) return Status::Ok();
-  RemotePtr remote;
-  if (int rc = CreateRemote(remote.out(), repo_, url); rc != 0) {
-    return GitError(rc, "bad audit remote URL " + url, ErrorCode::kInvalidInput);
-  }
-  std::string staging = "refs/keelson/fetched/" + std::string(branch);
-  StrArray refspecs({"+" + BranchRef(branch) + ":" + staging});
-  git_fetch_options options;
-  git_fetch_options_init(&options, GIT_FETCH_OPTIONS_VERSION);
-  options.prune = GIT_FETCH_NO_PRUNE;
-  options.update_fetchhead = 0;
-  options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-  if (int rc = git_remote_fetch(remote.get(), &refspecs.array, &options, nullptr); rc != 0) {
-    return GitError(rc, "cannot fetch audit branch " + std::string(branch) + " from " + url, ErrorCode::kUnavailable);
-  }
-  git_oid fetched;
-  int rc = git_reference_name_to_id(&fetched, repo_, staging.c_str());
-  if (rc == GIT_ENOTFOUND) {
-    git_error_clear();
-    return Status::Ok();
-  }
-  if (rc != 0) return GitError(rc, "cannot read fetched audit branch");
-  Status s = UpdateBranch(branch, OidString(&fetched), std::nullopt);
-  RefPtr staged;
-  if (git_reference_lookup(staged.out(), repo_, staging.c_str()) == 0) git_reference_delete(staged.get());
-  return s;
+  Result<std::optional<std::string>> fetched = FetchBranch(url, branch);
+  if (!fetched.ok()) return std::move(fetched).error();
+  if (!fetched->has_value()) return Status::Ok();
+  return UpdateBranch(branch, **fetched, std::nullopt);
 }
 
 Status AuditRepository::MirrorBranch(const std::string& url, std::string_view branch) {
-  if (Status s = CheckBranchName(branch); !s) return s;
-  if (Status s = CheckRemoteUrl(url); !s) return s;
-  RemotePtr remote;
-  if (int rc = CreateRemote(remote.out(), repo_, url); rc != 0) {
-    return GitError(rc, "bad audit remote URL " + url, ErrorCode::kInvalidInput);
-  }
-  std::string staging = "refs/keelson/fetched/" + std::string(branch);
-  StrArray refspecs({"+" + BranchRef(branch) + ":" + staging});
-  git_fetch_options options;
-  git_fetch_options_init(&options, GIT_FETCH_OPTIONS_VERSION);
-  options.prune = GIT_FETCH_NO_PRUNE;
-  options.update_fetchhead = 0;
-  options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-  if (int rc = git_remote_fetch(remote.get(), &refspecs.array, &options, nullptr); rc != 0) {
-    return GitError(rc, "cannot fetch audit branch " + std::string(branch) + " from " + url, ErrorCode::kUnavailable);
-  }
-  git_oid fetched;
-  int rc = git_reference_name_to_id(&fetched, repo_, staging.c_str());
-  if (rc == GIT_ENOTFOUND) {
-    git_error_clear();
+  Result<std::optional<std::string>> fetched = FetchBranch(url, branch);
+  if (!fetched.ok()) return std::move(fetched).error();
+  if (!fetched->has_value()) {
     return MakeError(ErrorCode::kNotFound, "audit branch " + std::string(branch) + " does not exist at " + url);
   }
-  if (rc != 0) return GitError(rc, "cannot read fetched audit branch");
+  Result<git_oid> oid = ParseOid(**fetched);
+  if (!oid.ok()) return std::move(oid).error();
   RefPtr updated;
-  rc = git_reference_create(updated.out(), repo_, BranchRef(branch).c_str(), &fetched, 1, "keelson: mirror peer trail");
+  int rc = git_reference_create(updated.out(), repo_, BranchRef(branch).c_str(), &*oid, 1, "keelson: mirror peer trail");
   if (rc != 0) return GitError(rc, "cannot update " + BranchRef(branch));
   return Status::Ok();
 }

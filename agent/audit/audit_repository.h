@@ -10,6 +10,7 @@
 // and not safe for concurrent use (one per thread).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -109,9 +110,21 @@ class AuditRepository {
   // every fetch). kNotFound when the remote has no such branch.
   Status MirrorBranch(const std::string& url, std::string_view branch);
 
+  // How long FetchMissingBranch and MirrorBranch wait for a remote before
+  // they give up with kUnavailable (default 30 s, well inside systemd's 90 s
+  // start timeout: the writer fetches before READY=1). A fetch given up on
+  // is left to finish on its own thread; until it does, fetches from the
+  // same URL fail at once rather than pile up.
+  void set_fetch_timeout(std::chrono::milliseconds timeout) { fetch_timeout_ = timeout; }
+
  private:
   explicit AuditRepository(git_repository* repo) : repo_(repo) {}
+  // refs/heads/<branch> of `url`: its commit id, nullopt when the remote
+  // has no such branch. Watched by fetch_timeout_.
+  Result<std::optional<std::string>> FetchBranch(const std::string& url, std::string_view branch);
+
   git_repository* repo_ = nullptr;
+  std::chrono::milliseconds fetch_timeout_ = std::chrono::seconds(30);
 };
 
 }  // namespace keelson::audit

@@ -3,11 +3,15 @@
 // loses nothing, and pushes survive a remote outage without ever forcing.
 #include "agent/audit/audit_writer.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <sstream>
 #include <thread>
 
@@ -267,6 +271,53 @@ TEST(AuditWriter, RefusesRemotesItCannotAuthenticate) {
     EXPECT_EQ(w.error().code, ErrorCode::kInvalidInput);
     EXPECT_NE(w.error().message.find(url), std::string::npos);
   }
+}
+
+// A remote that accepts the connection and then says nothing: fetching
+// from it gives up at the timeout, and while that fetch is still stuck the
+// next one is refused at once instead of adding another hung thread.
+TEST(AuditWriter, FetchesFromASilentRemoteGiveUpAtTheTimeout) {
+  TempDir dir;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(fd, 16), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/audit.git";
+  Result<AuditRepository> repo = AuditRepository::OpenOrInitBare(dir.path() + "/peers.git");
+  ASSERT_TRUE(repo.ok()) << repo.error().ToString();
+  repo->set_fetch_timeout(std::chrono::milliseconds(500));
+
+  auto start = std::chrono::steady_clock::now();
+  Status first = repo->MirrorBranch(url, "keelson/audit/dev");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(first.error().message.find("no answer from " + url + " within 500 ms"), std::string::npos)
+      << first.error().ToString();
+
+  start = std::chrono::steady_clock::now();
+  Status second = repo->FetchMissingBranch(url, "keelson/audit/dev");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(400));
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message.find("still waiting for an answer"), std::string::npos) << second.error().ToString();
+
+  // Once the remote goes away the stuck fetch ends, and fetching works
+  // (here: fails fast, nobody listens) again.
+  close(fd);
+  Status later = second;
+  for (int i = 0; i < 100; ++i) {
+    later = repo->MirrorBranch(url, "keelson/audit/dev");
+    if (later.ok() || later.error().message.find("still waiting") == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(later.ok());
+  EXPECT_NE(later.error().message.find("cannot fetch audit branch keelson/audit/dev"), std::string::npos)
+      << later.error().ToString();
 }
 
 TEST(AuditWriter, FreshAgentContinuesTheTrailFromTheRemote) {
