@@ -52,6 +52,7 @@ struct AuditPusher::Shared {
         Result<AuditRepository> opened = AuditRepository::Open(options.repository);
         if (opened.ok()) {
           repo.emplace(std::move(opened).value());
+          repo->set_remote_access(options.remote_access);
         } else {
           s = opened.error();
         }

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "agent/source/mirror.h"
 #include "renderers/manifest/result.h"
 
 namespace keelson::audit {
@@ -26,6 +27,7 @@ struct AuditPusherOptions {
   std::string branch;
   std::chrono::milliseconds initial_backoff{1000};
   std::chrono::milliseconds max_backoff{std::chrono::minutes(5)};
+  source::RemoteAccess remote_access;  // how to reach remote_url
 };
 
 class AuditPusher {

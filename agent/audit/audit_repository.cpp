@@ -89,33 +89,6 @@ Result<git_oid> ParseOid(const std::string& id) {
   return oid;
 }
 
-// SSH remotes need credentials and a known_hosts check, which libgit2 1.5
-// does not do by itself (it would accept any host key); until the source
-// adapter's SSH support is shared, the audit remote refuses them.
-Status CheckRemoteUrl(const std::string& url) {
-  for (std::string_view scheme : {"file://", "git://", "https://", "http://"}) {
-    if (url.starts_with(scheme)) return Status::Ok();
-  }
-  bool ssh = url.starts_with("ssh://") || url.starts_with("git+ssh://") ||
-             (url.find(':') != std::string::npos && url.find("://") == std::string::npos);
-  return MakeError(ErrorCode::kInvalidInput,
-                   ssh ? "audit remote " + url +
-                             ": SSH remotes are not supported yet (no host key check); use https://, git:// or file://"
-                       : "audit remote " + url + ": expected a file://, git://, http:// or https:// URL");
-}
-
-// An in-memory remote for `url`. url.<base>.insteadOf rewriting is skipped:
-// the audit remote is exactly what the configuration names (and libgit2
-// 1.5 leaks a regex match buffer on that path).
-int CreateRemote(git_remote** out, git_repository* repo, const std::string& url) {
-  if (!CheckRemoteUrl(url).ok()) return -1;
-  git_remote_create_options options;
-  git_remote_create_options_init(&options, GIT_REMOTE_CREATE_OPTIONS_VERSION);
-  options.repository = repo;
-  options.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
-  return git_remote_create_with_opts(out, url.c_str(), &options);
-}
-
 std::string BranchRef(std::string_view branch) { return "refs/heads/" + std::string(branch); }
 
 Status CheckBranchName(std::string_view branch) {
@@ -128,19 +101,6 @@ Status CheckBranchName(std::string_view branch) {
 }
 
 // Collects what the remote said about each pushed ref.
-struct PushReport {
-  std::string rejected_ref;
-  std::string rejection;
-};
-
-int OnPushUpdate(const char* refname, const char* status, void* data) {
-  if (status != nullptr) {
-    auto* report = static_cast<PushReport*>(data);
-    report->rejected_ref = refname;
-    report->rejection = status;
-  }
-  return 0;
-}
 
 }  // namespace
 
@@ -174,13 +134,16 @@ Result<AuditRepository> AuditRepository::Open(const std::string& path) {
 }
 
 AuditRepository::AuditRepository(AuditRepository&& other) noexcept
-    : repo_(std::exchange(other.repo_, nullptr)), fetch_timeout_(other.fetch_timeout_) {}
+    : repo_(std::exchange(other.repo_, nullptr)),
+      fetch_timeout_(other.fetch_timeout_),
+      access_(std::move(other.access_)) {}
 
 AuditRepository& AuditRepository::operator=(AuditRepository&& other) noexcept {
   if (this != &other) {
     if (repo_ != nullptr) git_repository_free(repo_);
     repo_ = std::exchange(other.repo_, nullptr);
     fetch_timeout_ = other.fetch_timeout_;
+    access_ = std::move(other.access_);
   }
   return *this;
 }
@@ -417,37 +380,34 @@ Status AuditRepository::UpdateBranch(std::string_view branch, const std::string&
 
 Status AuditRepository::Push(const std::string& url, std::string_view branch) {
   if (Status s = CheckBranchName(branch); !s) return s;
-  if (Status s = CheckRemoteUrl(url); !s) return s;
-  RemotePtr remote;
-  if (int rc = CreateRemote(remote.out(), repo_, url); rc != 0) {
-    return GitError(rc, "bad audit remote URL " + url, ErrorCode::kInvalidInput);
-  }
-  PushReport report;
-  git_push_options options;
-  git_push_options_init(&options, GIT_PUSH_OPTIONS_VERSION);
-  options.callbacks.push_update_reference = OnPushUpdate;
-  options.callbacks.payload = &report;
+  if (Status s = CheckRemote(url, access_); !s) return s;
+  Result<source::FetchOptions> options = source::MakeRemoteOptions(url, access_);
+  if (!options.ok()) return std::move(options).error();
+  Result<source::GitRepository> repo = source::GitRepository::Open(git_repository_path(repo_));
+  if (!repo.ok()) return std::move(repo).error();
+  std::string where = "audit branch " + std::string(branch) + " at " + source::RedactUrl(url);
   // No leading '+': the remote must fast-forward or refuse.
-  StrArray refspecs({BranchRef(branch) + ":" + BranchRef(branch)});
-  int rc = git_remote_push(remote.get(), &refspecs.array, &options);
-  std::string where = "audit branch " + std::string(branch) + " at " + url;
-  if (rc == GIT_ENONFASTFORWARD) {
-    return GitError(rc,
-                    "push of " + where +
-                        " rejected: the remote branch has commits this agent did not write (non-fast-forward). "
-                        "keelson never force-pushes the audit trail; find out who wrote to the branch, then "
-                        "reconcile it by hand",
-                    ErrorCode::kCheckFailed);
+  Status pushed = repo->Push(url, {BranchRef(branch) + ":" + BranchRef(branch)}, *options);
+  if (pushed.ok()) return pushed;
+  Error e = std::move(pushed).error();
+  if (e.code == ErrorCode::kCheckFailed) {
+    return MakeError(ErrorCode::kCheckFailed,
+                     "push of " + where + " rejected (" + e.message +
+                         "): the remote branch has commits this agent did not write (non-fast-forward) or the "
+                         "server refused it. keelson never force-pushes the audit trail; find out who wrote to the "
+                         "branch, then reconcile it by hand");
   }
-  if (rc != 0) return GitError(rc, "cannot push " + where, ErrorCode::kUnavailable);
-  if (!report.rejection.empty()) {
-    return MakeError(ErrorCode::kCheckFailed, "push of " + where + " rejected by the remote: " + report.rejection +
-                                                  "; keelson never force-pushes the audit trail");
-  }
-  return Status::Ok();
+  e.message = "cannot push " + where + ": " + e.message;
+  return e;
 }
 
-Status AuditRepository::CheckRemote(const std::string& url) { return CheckRemoteUrl(url); }
+Status AuditRepository::CheckRemote(const std::string& url, const source::RemoteAccess& access) {
+  Status s = source::ValidateRemote(url, access, Location{"audit.repository", 0, 0, ""});
+  if (s.ok()) return s;
+  Error e = std::move(s).error();
+  e.message = "audit remote " + source::RedactUrl(url) + ": " + e.message;
+  return e;
+}
 
 namespace {
 
@@ -471,48 +431,40 @@ std::map<std::string, std::shared_ptr<FetchJob>, std::less<>> stuck_fetches;
 // The fetch itself, on the job's thread: `branch` of `url` into `staging`,
 // then the staging ref's target, the ref removed again.
 Result<std::optional<std::string>> FetchIntoStaging(const std::string& path, const std::string& url,
-                                                    const std::string& branch, const std::string& staging) {
-  Owned<git_repository, git_repository_free> repo;
-  if (int rc = git_repository_open(repo.out(), path.c_str()); rc != 0) {
-    return GitError(rc, "cannot open the audit repository " + path);
+                                                    const source::RemoteAccess& access, const std::string& branch,
+                                                    const std::string& staging) {
+  Result<source::FetchOptions> options = source::MakeRemoteOptions(url, access);
+  if (!options.ok()) return std::move(options).error();
+  Result<source::GitRepository> repo = source::GitRepository::Open(path);
+  if (!repo.ok()) return std::move(repo).error();
+  Result<source::FetchStats> fetched = repo->Fetch(url, {"+refs/heads/" + branch + ":" + staging}, *options);
+  if (!fetched.ok()) {
+    Error e = std::move(fetched).error();
+    e.message = "cannot fetch audit branch " + branch + ": " + e.message;
+    return e;
   }
-  RemotePtr remote;
-  if (int rc = CreateRemote(remote.out(), repo.get(), url); rc != 0) {
-    return GitError(rc, "bad audit remote URL " + url, ErrorCode::kInvalidInput);
+  Result<std::string> id = repo->ResolveRevision(staging);
+  if (!id.ok()) {
+    if (id.error().code == ErrorCode::kNotFound) return std::optional<std::string>();
+    return std::move(id).error();
   }
-  StrArray refspecs({"+refs/heads/" + branch + ":" + staging});
-  git_fetch_options options;
-  git_fetch_options_init(&options, GIT_FETCH_OPTIONS_VERSION);
-  options.prune = GIT_FETCH_NO_PRUNE;
-  options.update_fetchhead = 0;
-  options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-  if (int rc = git_remote_fetch(remote.get(), &refspecs.array, &options, nullptr); rc != 0) {
-    return GitError(rc, "cannot fetch audit branch " + branch + " from " + url, ErrorCode::kUnavailable);
-  }
-  git_oid fetched;
-  int rc = git_reference_name_to_id(&fetched, repo.get(), staging.c_str());
-  if (rc == GIT_ENOTFOUND) {
-    git_error_clear();
-    return std::optional<std::string>();
-  }
-  if (rc != 0) return GitError(rc, "cannot read fetched audit branch");
-  RefPtr staged;
-  if (git_reference_lookup(staged.out(), repo.get(), staging.c_str()) == 0) git_reference_delete(staged.get());
-  return std::optional<std::string>(OidString(&fetched));
+  if (Status s = repo->DeleteReference(staging); !s) return std::move(s).error();
+  return std::optional<std::string>(*id);
 }
 
 }  // namespace
 
 Result<std::optional<std::string>> AuditRepository::FetchBranch(const std::string& url, std::string_view branch) {
   if (Status s = CheckBranchName(branch); !s) return std::move(s).error();
-  if (Status s = CheckRemoteUrl(url); !s) return std::move(s).error();
+  if (Status s = CheckRemote(url, access_); !s) return std::move(s).error();
   {
     std::lock_guard lock(stuck_mu);
     auto it = stuck_fetches.find(url);
     if (it != stuck_fetches.end()) {
       std::lock_guard job_lock(it->second->mu);
       if (!it->second->done) {
-        return MakeError(ErrorCode::kUnavailable, "an earlier fetch from " + url + " is still waiting for an answer");
+        return MakeError(ErrorCode::kUnavailable,
+                         "an earlier fetch from " + source::RedactUrl(url) + " is still waiting for an answer");
       }
       stuck_fetches.erase(it);
     }
@@ -521,8 +473,9 @@ Result<std::optional<std::string>> AuditRepository::FetchBranch(const std::strin
   std::string staging = "refs/keelson/fetched/" + std::string(branch) + "-" + std::to_string(getpid()) + "-" +
                         std::to_string(next_staging++);
   auto job = std::make_shared<FetchJob>();
-  std::thread([job, path = std::string(git_repository_path(repo_)), url, branch = std::string(branch), staging] {
-    Result<std::optional<std::string>> result = FetchIntoStaging(path, url, branch, staging);
+  std::thread([job, path = std::string(git_repository_path(repo_)), url, access = access_,
+               branch = std::string(branch), staging] {
+    Result<std::optional<std::string>> result = FetchIntoStaging(path, url, access, branch, staging);
     std::lock_guard lock(job->mu);
     job->result = std::move(result);
     job->done = true;
@@ -534,7 +487,7 @@ Result<std::optional<std::string>> AuditRepository::FetchBranch(const std::strin
     std::lock_guard stuck_lock(stuck_mu);
     stuck_fetches[url] = job;
     return MakeError(ErrorCode::kUnavailable,
-                     "no answer from " + url + " within " + std::to_string(fetch_timeout_.count()) +
+                     "no answer from " + source::RedactUrl(url) + " within " + std::to_string(fetch_timeout_.count()) +
                          " ms; fetch of audit branch " + std::string(branch) + " abandoned");
   }
   return job->result;
@@ -554,7 +507,8 @@ Status AuditRepository::MirrorBranch(const std::string& url, std::string_view br
   Result<std::optional<std::string>> fetched = FetchBranch(url, branch);
   if (!fetched.ok()) return std::move(fetched).error();
   if (!fetched->has_value()) {
-    return MakeError(ErrorCode::kNotFound, "audit branch " + std::string(branch) + " does not exist at " + url);
+    return MakeError(ErrorCode::kNotFound,
+                     "audit branch " + std::string(branch) + " does not exist at " + source::RedactUrl(url));
   }
   Result<git_oid> oid = ParseOid(**fetched);
   if (!oid.ok()) return std::move(oid).error();

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/source/mirror.h"
 #include "renderers/manifest/result.h"
 
 struct git_repository;
@@ -89,16 +90,22 @@ class AuditRepository {
   // kCheckFailed when someone else moved it.
   Status UpdateBranch(std::string_view branch, const std::string& commit, const std::optional<std::string>& expected);
 
-  // Pushes refs/heads/<branch> to the same name at `url`, never forcing.
-  // `url` is file://, git://, http:// or https:// (TLS verified by
-  // libgit2); SSH remotes are refused with kInvalidInput for now.
-  // kCheckFailed when the remote branch has commits this repository does
-  // not build on (non-fast-forward), kUnavailable when the remote cannot
-  // be reached or fails.
+  // Pushes refs/heads/<branch> to the same name at `url`, never forcing,
+  // with the remote access set by set_remote_access (see CheckRemote for
+  // the URLs accepted). kCheckFailed when the remote branch has commits
+  // this repository does not build on (non-fast-forward) or the server
+  // refuses the update, kUnavailable when the remote cannot be reached or
+  // fails, kAccessDenied when authentication or the server's identity
+  // check fails.
   Status Push(const std::string& url, std::string_view branch);
 
-  // Whether Push and FetchMissingBranch accept `url` (see Push).
-  static Status CheckRemote(const std::string& url);
+  // Whether Push and the fetches accept `url` with `access`: file://,
+  // git://, http(s):// or SSH with a key and a known_hosts file.
+  static Status CheckRemote(const std::string& url, const source::RemoteAccess& access);
+
+  // Credentials and server checks for the remote (SSH key and known_hosts,
+  // HTTPS basic auth or token, CA file), as for a source.
+  void set_remote_access(source::RemoteAccess access) { access_ = std::move(access); }
 
   // Fetches refs/heads/<branch> from `url` into refs/heads/<branch> when
   // the local branch does not exist. Ok (and nothing changes) when the
@@ -125,6 +132,7 @@ class AuditRepository {
 
   git_repository* repo_ = nullptr;
   std::chrono::milliseconds fetch_timeout_ = std::chrono::seconds(30);
+  source::RemoteAccess access_;
 };
 
 }  // namespace keelson::audit

@@ -50,7 +50,9 @@ Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(AuditWriterOptions option
   if (!options.clock) options.clock = [] { return std::chrono::system_clock::now(); };
   if (!options.remote_url.empty()) {
     // Refuse an unusable remote now rather than at every push.
-    if (Status s = AuditRepository::CheckRemote(options.remote_url); !s) return std::move(s).error();
+    if (Status s = AuditRepository::CheckRemote(options.remote_url, options.remote_access); !s) {
+      return std::move(s).error();
+    }
   }
   if (options.state_dir.empty() || options.repository.empty()) {
     return MakeError(ErrorCode::kInvalidInput, "the audit writer needs a state directory and a repository");
@@ -59,6 +61,7 @@ Result<std::unique_ptr<AuditWriter>> AuditWriter::Open(AuditWriterOptions option
   if (!journal.ok()) return std::move(journal).error();
   Result<AuditRepository> repo = AuditRepository::OpenOrInitBare(options.repository);
   if (!repo.ok()) return std::move(repo).error();
+  repo->set_remote_access(options.remote_access);
   if (!options.remote_url.empty()) {
     if (Status s = repo->FetchMissingBranch(options.remote_url, options.branch); !s) {
       spdlog::warn("audit: cannot fetch {} from {}; continuing from the local repository: {}", options.branch,

@@ -49,9 +49,10 @@ struct AuditWriterOptions {
   std::string environment;
   // Defaults to DefaultAuditBranch(environment).
   std::string branch;
-  // Remote to push to (file://, git://, http:// or https://; SSH remotes
-  // are refused until host keys can be checked); "" disables push.
+  // Remote to push to (file://, git://, http(s)://, or SSH with a key and
+  // known_hosts in remote_access); "" disables push.
   std::string remote_url;
+  source::RemoteAccess remote_access;
   // The record's "agent" field and the committer name; default "keelson".
   std::string agent_name = "keelson";
   // Committer email; default "keelson@<agent_name>".

@@ -29,23 +29,23 @@ int RunFetch(const Invocation& inv) {
                                            : source::Tracking::Kind::kSemver;
       spec.track.value = value;
     } else if (flag == "--ssh-key") {
-      spec.ssh_private_key_file = value;
+      spec.access.ssh_private_key_file = value;
     } else if (flag == "--known-hosts") {
-      spec.known_hosts_file = value;
+      spec.access.known_hosts_file = value;
     } else if (flag == "--https-user") {
-      spec.https_user = value;
+      spec.access.https_user = value;
     } else if (flag == "--https-password-file") {
       std::ifstream in(value, std::ios::binary);
       if (!in) return UsageError(inv, "cannot read " + value);
       std::ostringstream text;
       text << in.rdbuf();
-      spec.https_password = text.str();
-      while (!spec.https_password.empty() &&
-             (spec.https_password.back() == '\n' || spec.https_password.back() == '\r')) {
-        spec.https_password.pop_back();
+      spec.access.https_password = text.str();
+      while (!spec.access.https_password.empty() &&
+             (spec.access.https_password.back() == '\n' || spec.access.https_password.back() == '\r')) {
+        spec.access.https_password.pop_back();
       }
     } else if (flag == "--ca-file") {
-      spec.ca_file = value;
+      spec.access.ca_file = value;
     } else if (flag == "--timeout" || flag == "--attempts") {
       int n = 0;
       std::istringstream in(value);

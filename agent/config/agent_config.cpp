@@ -14,6 +14,25 @@ using manifest::Node;
 
 namespace {
 
+// `auth` of a source or of the audit remote.
+void ReadAuth(const Node& node, FieldReader& parent, SourceAuth* out) {
+  FieldReader a(node, parent.file(), parent.ChildPath("auth"));
+  a.RejectUnknown({"sshKeyFile", "knownHostsFile", "username", "passwordFile", "caFile"});
+  a.String("sshKeyFile", &out->ssh_key_file);
+  a.String("knownHostsFile", &out->known_hosts_file);
+  a.String("username", &out->username);
+  a.String("passwordFile", &out->password_file);
+  a.String("caFile", &out->ca_file);
+  parent.Adopt(a);
+}
+
+// SSH URLs (ssh:// and scp-style user@host:path) need a known_hosts file.
+bool IsSshUrl(const std::string& url) {
+  return url.starts_with("ssh://") || url.starts_with("git+ssh://") ||
+         (url.find("://") == std::string::npos && url.find('@') != std::string::npos &&
+          url.find(':') != std::string::npos);
+}
+
 void ReadSource(const Node& node, FieldReader& parent, std::size_t index, SourceConfig* out) {
   FieldReader r(node, parent.file(), parent.ItemPath("sources", index));
   r.RejectUnknown({"name", "url", "ref", "interval", "timeout", "auth", "trust", "webhook"});
@@ -30,16 +49,7 @@ void ReadSource(const Node& node, FieldReader& parent, std::size_t index, Source
     w.String("secretFile", &out->webhook_secret_file, true);
     r.Adopt(w);
   }
-  if (const Node* auth = r.Mapping("auth")) {
-    FieldReader a(*auth, r.file(), r.ChildPath("auth"));
-    a.RejectUnknown({"sshKeyFile", "knownHostsFile", "username", "passwordFile", "caFile"});
-    a.String("sshKeyFile", &out->auth.ssh_key_file);
-    a.String("knownHostsFile", &out->auth.known_hosts_file);
-    a.String("username", &out->auth.username);
-    a.String("passwordFile", &out->auth.password_file);
-    a.String("caFile", &out->auth.ca_file);
-    r.Adopt(a);
-  }
+  if (const Node* auth = r.Mapping("auth")) ReadAuth(*auth, r, &out->auth);
   if (const Node* trust = r.Mapping("trust")) {
     FieldReader t(*trust, r.file(), r.ChildPath("trust"));
     t.RejectUnknown({"mode", "firstParent", "allowedSigners", "openpgpKeyring", "x509Roots", "policy"});
@@ -59,7 +69,7 @@ void ReadSource(const Node& node, FieldReader& parent, std::size_t index, Source
     r.Fail(&node, "trust",
            "missing required field: say which signers are trusted (or mode: none to apply unsigned commits)");
   }
-  if (r.ok() && out->url.starts_with("ssh://") && out->auth.known_hosts_file.empty()) {
+  if (r.ok() && IsSshUrl(out->url) && out->auth.known_hosts_file.empty()) {
     r.Fail(&node, "auth.knownHostsFile", "ssh remotes need a known_hosts file (host keys are always checked)");
   }
   parent.Adopt(r);
@@ -176,11 +186,15 @@ Result<AgentConfig> ParseAgentConfig(std::string_view text, const std::string& f
   }
   if (const Node* audit = r.Mapping("audit")) {
     FieldReader a(*audit, file, "audit");
-    a.RejectUnknown({"repository", "branch", "signingKey", "allowedAgents"});
+    a.RejectUnknown({"repository", "branch", "signingKey", "allowedAgents", "auth"});
     a.String("repository", &cfg.audit.repository);
     a.String("branch", &cfg.audit.branch);
     a.String("signingKey", &cfg.audit.signing_key);
     a.String("allowedAgents", &cfg.audit.allowed_agents);
+    if (const Node* auth = a.Mapping("auth")) ReadAuth(*auth, a, &cfg.audit.auth);
+    if (a.ok() && IsSshUrl(cfg.audit.repository) && cfg.audit.auth.known_hosts_file.empty()) {
+      a.Fail(audit, "auth.knownHostsFile", "ssh remotes need a known_hosts file (host keys are always checked)");
+    }
     r.Adopt(a);
   }
   if (const Node* notifications = r.Mapping("notifications")) ReadNotifications(*notifications, r, &cfg.notifications);

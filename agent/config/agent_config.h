@@ -81,6 +81,8 @@ struct AuditConfig {
   // OpenSSH allowed_signers file with the keys of the agents whose audit
   // trails count as evidence for promotion rules ("healthy in staging").
   std::string allowed_agents;
+  // How to reach `repository` (the same keys as a source's auth).
+  SourceAuth auth;
 };
 
 // One notification destination (agent/notify). Secrets come from files so

@@ -63,6 +63,21 @@ Result<std::string> ReadSecretFile(const std::string& path, const std::string& w
   return Trim(*text);
 }
 
+// A source's or the audit remote's `auth`, with the password file read.
+Result<source::RemoteAccess> RemoteAccessFor(const config::SourceAuth& auth) {
+  source::RemoteAccess access;
+  access.ssh_private_key_file = auth.ssh_key_file;
+  access.known_hosts_file = auth.known_hosts_file;
+  access.https_user = auth.username;
+  if (!auth.password_file.empty()) {
+    Result<std::string> pw = ReadSecretFile(auth.password_file, "the password file");
+    if (!pw.ok()) return std::move(pw).error();
+    access.https_password = *pw;
+  }
+  access.ca_file = auth.ca_file;
+  return access;
+}
+
 source::Tracking TrackingFor(const std::string& ref) {
   source::Tracking t;
   if (ref.starts_with("semver:")) {
@@ -164,6 +179,8 @@ struct Agent::Impl {
   keelson::Status Init();
   // audit.allowedAgents, loaded by Init; empty when not configured.
   std::optional<trust::AllowedSigners> audit_agents;
+  // audit.auth, with the password file read.
+  source::RemoteAccess audit_access;
   bool RunPass(const std::string& trigger_name);
   // Verifies every commit in (base, current] (just current when base is
   // empty or the policy checks only the head).
@@ -280,15 +297,9 @@ keelson::Status Agent::Impl::Init() {
     spec.name = sc.name;
     spec.url = sc.url;
     spec.track = TrackingFor(sc.ref);
-    spec.ssh_private_key_file = sc.auth.ssh_key_file;
-    spec.known_hosts_file = sc.auth.known_hosts_file;
-    spec.https_user = sc.auth.username;
-    if (!sc.auth.password_file.empty()) {
-      Result<std::string> pw = ReadSecretFile(sc.auth.password_file, "the password file");
-      if (!pw.ok()) return std::move(pw).error();
-      spec.https_password = *pw;
-    }
-    spec.ca_file = sc.auth.ca_file;
+    Result<source::RemoteAccess> access = RemoteAccessFor(sc.auth);
+    if (!access.ok()) return std::move(access).error();
+    spec.access = std::move(access).value();
     spec.timeout = sc.timeout;
     if (Status s = source::ValidateSourceSpec(spec); !s) return std::move(s).error().InFile(cfg.file);
     rt.mirror = std::make_shared<source::Mirror>(spec, cfg.state_dir + "/mirrors");
@@ -324,6 +335,11 @@ keelson::Status Agent::Impl::Init() {
     sources.emplace(sc.name, std::move(rt));
   }
 
+  // The audit remote's credentials, for pushing this agent's trail and
+  // reading its peers'.
+  Result<source::RemoteAccess> audit_auth = RemoteAccessFor(cfg.audit.auth);
+  if (!audit_auth.ok()) return std::move(audit_auth).error();
+  audit_access = std::move(audit_auth).value();
   // The audit trail, when the agent has a key to sign it with.
   if (!cfg.audit.signing_key.empty()) {
     Result<audit::SshSigner> signer = audit::SshSigner::FromPrivateKeyFile(cfg.audit.signing_key);
@@ -334,6 +350,7 @@ keelson::Status Agent::Impl::Init() {
     ao.environment = cfg.environment;
     ao.branch = cfg.audit.branch;
     ao.remote_url = cfg.audit.repository;
+    ao.remote_access = audit_access;
     char host[256] = {};
     gethostname(host, sizeof host - 1);
     ao.agent_name = host[0] != 0 ? host : "keelson";
@@ -344,7 +361,7 @@ keelson::Status Agent::Impl::Init() {
     if (!cfg.audit.repository.empty()) {
       audit_pusher = std::make_unique<audit::AuditPusher>(audit::AuditPusherOptions{
           cfg.state_dir + "/audit.git", cfg.audit.repository, audit->branch(), std::chrono::seconds(1),
-          std::chrono::minutes(5)});
+          std::chrono::minutes(5), audit_access});
     }
   } else {
     spdlog::warn("audit.signingKey is not set: no audit trail is written");
@@ -647,8 +664,8 @@ bool Agent::Impl::RunPass(const std::string& trigger_name) {
     // remote, trusting the agent keys in audit.allowedAgents; without both,
     // such a rule denies and says what is missing.
     if (environment->gated() && !cfg.audit.repository.empty() && audit_agents) {
-      gate_input.health_history = std::make_shared<AuditHealthHistory>(cfg.audit.repository,
-                                                                        cfg.state_dir + "/peers.git", *audit_agents);
+      gate_input.health_history = std::make_shared<AuditHealthHistory>(
+          cfg.audit.repository, audit_access, cfg.state_dir + "/peers.git", *audit_agents);
     } else if (!environment->promote_after.empty()) {
       spdlog::warn("spec.promotion.after needs audit.repository and audit.allowedAgents in the agent config to read "
                    "{}'s audit trail; every unit is held until they are set",

@@ -10,8 +10,12 @@
 
 namespace keelson::daemon {
 
-AuditHealthHistory::AuditHealthHistory(std::string remote, std::string peers_path, trust::AllowedSigners allowed)
-    : remote_(std::move(remote)), peers_path_(std::move(peers_path)), allowed_(std::move(allowed)) {}
+AuditHealthHistory::AuditHealthHistory(std::string remote, source::RemoteAccess access, std::string peers_path,
+                                       trust::AllowedSigners allowed)
+    : remote_(std::move(remote)),
+      access_(std::move(access)),
+      peers_path_(std::move(peers_path)),
+      allowed_(std::move(allowed)) {}
 
 Result<bool> AuditHealthHistory::WasHealthy(std::string_view revision, std::string_view environment) const {
   std::lock_guard lock(mu_);
@@ -20,6 +24,7 @@ Result<bool> AuditHealthHistory::WasHealthy(std::string_view revision, std::stri
   auto answer = [&]() -> Result<bool> {
     Result<audit::AuditRepository> repo = audit::AuditRepository::OpenOrInitBare(peers_path_);
     if (!repo.ok()) return std::move(repo).error();
+    repo->set_remote_access(access_);
     std::string branch = audit::DefaultAuditBranch(environment);
     if (Status s = repo->MirrorBranch(remote_, branch); !s) {
       if (s.error().code == ErrorCode::kNotFound) return false;  // that environment recorded nothing yet

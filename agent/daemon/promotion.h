@@ -17,21 +17,24 @@
 
 #include "agent/trust/allowed_signers.h"
 #include "policies/engine/gates.h"
+#include "agent/source/mirror.h"
 #include "renderers/manifest/result.h"
 
 namespace keelson::daemon {
 
 class AuditHealthHistory final : public policy::HealthHistory {
  public:
-  // `remote`: the audit repository URL (agent config audit.repository);
-  // `peers_path`: where fetched trails are kept; `allowed`: the agents'
-  // keys (audit.allowedAgents).
-  AuditHealthHistory(std::string remote, std::string peers_path, trust::AllowedSigners allowed);
+  // `remote`: the audit repository URL (agent config audit.repository) and
+  // how to reach it (audit.auth); `peers_path`: where fetched trails are
+  // kept; `allowed`: the agents' keys (audit.allowedAgents).
+  AuditHealthHistory(std::string remote, source::RemoteAccess access, std::string peers_path,
+                     trust::AllowedSigners allowed);
 
   Result<bool> WasHealthy(std::string_view revision, std::string_view environment) const override;
 
  private:
   std::string remote_;
+  source::RemoteAccess access_;
   std::string peers_path_;
   trust::AllowedSigners allowed_;
   mutable std::mutex mu_;

@@ -335,16 +335,19 @@ struct TransportContext {
   std::optional<Error> failure;  // why a callback refused
   int credential_attempts = 0;
   std::uint64_t received_bytes = 0;
+  // Push: the first reference the remote refused, and why.
+  std::string push_rejected_ref;
+  std::string push_rejection;
 };
 
 bool PastDeadline(TransportContext* ctx) {
   const FetchOptions& o = *ctx->options;
   if (o.cancelled && o.cancelled()) {
-    ctx->failure = MakeError(ErrorCode::kUnavailable, "fetch cancelled");
+    ctx->failure = MakeError(ErrorCode::kUnavailable, "cancelled");
     return true;
   }
   if (o.deadline != std::chrono::steady_clock::time_point{} && std::chrono::steady_clock::now() > o.deadline) {
-    ctx->failure = MakeError(ErrorCode::kUnavailable, "fetch timed out");
+    ctx->failure = MakeError(ErrorCode::kUnavailable, "timed out");
     return true;
   }
   return false;
@@ -738,6 +741,54 @@ Result<GitRepository::FetchResult> GitRepository::Fetch(const std::string& url, 
   }
   git_remote_disconnect(remote.get());
   return out;
+}
+
+namespace {
+
+int OnPushUpdate(const char* ref, const char* status, void* payload) {
+  auto* ctx = static_cast<TransportContext*>(payload);
+  if (status != nullptr && ctx->push_rejection.empty()) {
+    ctx->push_rejected_ref = ref != nullptr ? ref : "";
+    ctx->push_rejection = status;
+  }
+  return 0;
+}
+
+int OnPushProgress(unsigned int /*current*/, unsigned int /*total*/, std::size_t /*bytes*/, void* payload) {
+  return PastDeadline(static_cast<TransportContext*>(payload)) ? -1 : 0;
+}
+
+}  // namespace
+
+Status GitRepository::Push(const std::string& url, const std::vector<std::string>& refspecs,
+                           const FetchOptions& options) {
+  git_remote* remote_raw = nullptr;
+  if (int rc = CreateRemote(&remote_raw, handle_->repo.get(), url); rc != 0) {
+    return GitError(rc, "set up remote " + url, path_);
+  }
+  RemotePtr remote(remote_raw);
+  TransportContext ctx;
+  ctx.options = &options;
+  git_push_options push_opts = GIT_PUSH_OPTIONS_INIT;
+  push_opts.callbacks = MakeCallbacks(&ctx);
+  push_opts.callbacks.push_update_reference = OnPushUpdate;
+  push_opts.callbacks.push_transfer_progress = OnPushProgress;
+  std::vector<char*> specs;
+  for (const std::string& s : refspecs) specs.push_back(const_cast<char*>(s.c_str()));
+  git_strarray array{specs.data(), specs.size()};
+  int rc = git_remote_push(remote.get(), &array, &push_opts);
+  if (rc == GIT_ENONFASTFORWARD) {
+    git_error_clear();
+    return MakeError(ErrorCode::kCheckFailed, "push to " + url + " rejected: not a fast-forward",
+                     Location{path_, 0, 0, {}});
+  }
+  if (rc != 0) return TransportError(rc, ctx, "push to", url, path_);
+  if (!ctx.push_rejection.empty()) {
+    return MakeError(ErrorCode::kCheckFailed,
+                     "push to " + url + " rejected by the remote: " + ctx.push_rejected_ref + ": " + ctx.push_rejection,
+                     Location{path_, 0, 0, {}});
+  }
+  return Status::Ok();
 }
 
 Result<std::vector<Reference>> GitRepository::ListRemote(const std::string& url, const FetchOptions& options) {

@@ -179,6 +179,14 @@ class GitRepository {
   using RefspecChooser = std::function<Result<std::vector<std::string>>(const std::vector<Reference>&)>;
   Result<FetchResult> Fetch(const std::string& url, const RefspecChooser& choose, const FetchOptions& options);
 
+  // Pushes `refspecs` to `url` with an anonymous remote, with the
+  // credentials, peer checks, deadline and cancellation of `options`. A
+  // refspec without a leading '+' must fast-forward the remote's reference.
+  // kCheckFailed when the remote refuses a reference (not a fast-forward,
+  // or a server hook), naming it; kUnavailable when the remote cannot be
+  // reached or fails; kAccessDenied when authentication or the server's
+  // identity check fails.
+  Status Push(const std::string& url, const std::vector<std::string>& refspecs, const FetchOptions& options);
   // The references a remote advertises (`git ls-remote URL`), peeled tags
   // omitted.
   Result<std::vector<Reference>> ListRemote(const std::string& url, const FetchOptions& options);

@@ -123,6 +123,32 @@ std::optional<SshEndpoint> ParseSshUrl(const std::string& url) {
   return ep;
 }
 
+Status ValidateRemote(const std::string& url, const RemoteAccess& access, Location where) {
+  std::string scheme = Scheme(url);
+  if (!(scheme == "https" || scheme == "http" || scheme == "git" || scheme == "file" || IsSsh(url))) {
+    where.field = "url";
+    return MakeError(ErrorCode::kInvalidInput,
+                     "unsupported URL \"" + RedactUrl(url) + "\" (use ssh://, https://, http://, git:// or file://)",
+                     where);
+  }
+  if (IsSsh(url)) {
+    if (!ParseSshUrl(url)) {
+      where.field = "url";
+      return MakeError(ErrorCode::kInvalidInput, "cannot read host and port of \"" + RedactUrl(url) + "\"", where);
+    }
+    if (access.known_hosts_file.empty()) {
+      where.field = "known_hosts_file";
+      return MakeError(ErrorCode::kInvalidInput, "an SSH remote needs a known_hosts file to check the server's key",
+                       where);
+    }
+    if (access.ssh_private_key_file.empty()) {
+      where.field = "ssh_private_key_file";
+      return MakeError(ErrorCode::kInvalidInput, "an SSH remote needs a private key file", where);
+    }
+  }
+  return Status::Ok();
+}
+
 Status ValidateSourceSpec(const SourceSpec& spec) {
   Location where{spec.name, 0, 0, {}};
   if (!ValidName(spec.name)) {
@@ -130,28 +156,7 @@ Status ValidateSourceSpec(const SourceSpec& spec) {
     return MakeError(ErrorCode::kInvalidInput,
                      "source name must be 1-100 letters, digits, '.', '_' or '-' and not start with '.'", where);
   }
-  std::string scheme = Scheme(spec.url);
-  if (!(scheme == "https" || scheme == "http" || scheme == "git" || scheme == "file" || IsSsh(spec.url))) {
-    where.field = "url";
-    return MakeError(ErrorCode::kInvalidInput,
-                     "unsupported URL \"" + RedactUrl(spec.url) + "\" (use ssh://, https://, http://, git:// or file://)",
-                     where);
-  }
-  if (IsSsh(spec.url)) {
-    if (!ParseSshUrl(spec.url)) {
-      where.field = "url";
-      return MakeError(ErrorCode::kInvalidInput, "cannot read host and port of \"" + RedactUrl(spec.url) + "\"", where);
-    }
-    if (spec.known_hosts_file.empty()) {
-      where.field = "known_hosts_file";
-      return MakeError(ErrorCode::kInvalidInput, "an SSH source needs a known_hosts file to check the server's key",
-                       where);
-    }
-    if (spec.ssh_private_key_file.empty()) {
-      where.field = "ssh_private_key_file";
-      return MakeError(ErrorCode::kInvalidInput, "an SSH source needs a private key file", where);
-    }
-  }
+  if (Status s = ValidateRemote(spec.url, spec.access, where); !s) return s;
   where.field = "track";
   switch (spec.track.kind) {
     case Tracking::Kind::kBranch:
@@ -220,28 +225,31 @@ std::optional<std::string> SelectTrackedRef(const Tracking& track, const std::ve
   return std::nullopt;
 }
 
-Result<FetchOptions> Mirror::MakeFetchOptions() const {
+Result<FetchOptions> Mirror::MakeFetchOptions() const { return MakeRemoteOptions(spec_.url, spec_.access); }
+
+Result<FetchOptions> MakeRemoteOptions(const std::string& url, const RemoteAccess& access) {
   FetchOptions options;
   std::optional<KnownHosts> known_hosts;
   std::optional<SshEndpoint> endpoint;
-  if (IsSsh(spec_.url)) {
-    Result<KnownHosts> loaded = KnownHosts::Load(spec_.known_hosts_file);
+  if (IsSsh(url)) {
+    Result<KnownHosts> loaded = KnownHosts::Load(access.known_hosts_file);
     if (!loaded.ok()) return std::move(loaded).error();
     known_hosts = std::move(*loaded);
-    endpoint = ParseSshUrl(spec_.url);
+    endpoint = ParseSshUrl(url);
     FetchOptions::SshKey key;
-    key.user = !spec_.ssh_user.empty() ? spec_.ssh_user : (endpoint && !endpoint->user.empty() ? endpoint->user : "git");
-    key.private_key_file = spec_.ssh_private_key_file;
-    key.public_key_file = spec_.ssh_public_key_file;
-    key.passphrase = spec_.ssh_passphrase;
+    key.user = !access.ssh_user.empty() ? access.ssh_user
+                                        : (endpoint && !endpoint->user.empty() ? endpoint->user : "git");
+    key.private_key_file = access.ssh_private_key_file;
+    key.public_key_file = access.ssh_public_key_file;
+    key.passphrase = access.ssh_passphrase;
     options.ssh_key = key;
   }
-  if (!spec_.https_user.empty() || !spec_.https_password.empty()) {
-    options.basic = FetchOptions::Basic{spec_.https_user, spec_.https_password};
+  if (!access.https_user.empty() || !access.https_password.empty()) {
+    options.basic = FetchOptions::Basic{access.https_user, access.https_password};
   }
   std::optional<CertificateAuthorities> cas;
-  if (!spec_.ca_file.empty()) {
-    Result<CertificateAuthorities> loaded = CertificateAuthorities::Load(spec_.ca_file);
+  if (!access.ca_file.empty()) {
+    Result<CertificateAuthorities> loaded = CertificateAuthorities::Load(access.ca_file);
     if (!loaded.ok()) return std::move(loaded).error();
     cas = std::move(*loaded);
   }

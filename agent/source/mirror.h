@@ -45,15 +45,9 @@ struct Tracking {
   std::string value;
 };
 
-struct SourceSpec {
-  // Names the mirror directory: letters, digits, '.', '_', '-'; at most 100
-  // characters, not starting with '.'.
-  std::string name;
-  // ssh://[user@]host[:port]/path, user@host:path, https://, http://,
-  // git://, file://.
-  std::string url;
-  Tracking track;
-
+// How to reach a remote: credentials, and what the server's identity is
+// checked against. Shared by source mirrors and the audit remote.
+struct RemoteAccess {
   // SSH: a private key file (and optionally its public key and passphrase)
   // and a known_hosts file, which is required for SSH: there is no way to
   // skip host key checking.
@@ -65,10 +59,33 @@ struct SourceSpec {
 
   // HTTPS: basic authentication (for a token, the token as password and any
   // non-empty user the forge accepts), and an optional CA bundle (PEM) that
-  // replaces the system store for this source.
+  // replaces the system store for this remote.
   std::string https_user;
   std::string https_password;
   std::string ca_file;
+};
+
+// Checks `url` is one of ssh://, user@host:path, https://, http://, git://,
+// file://, and that an SSH URL comes with a known_hosts file and a key.
+// Errors name the field ("url", "known_hosts_file", ...) in `where`.
+Status ValidateRemote(const std::string& url, const RemoteAccess& access, Location where);
+
+// The credentials and peer checks for fetching from or pushing to `url`:
+// SSH keys with the host key checked against known_hosts, HTTPS basic auth,
+// TLS checked against ca_file or else the system store. Reads the
+// known_hosts and CA files.
+Result<FetchOptions> MakeRemoteOptions(const std::string& url, const RemoteAccess& access);
+
+struct SourceSpec {
+  // Names the mirror directory: letters, digits, '.', '_', '-'; at most 100
+  // characters, not starting with '.'.
+  std::string name;
+  // ssh://[user@]host[:port]/path, user@host:path, https://, http://,
+  // git://, file://.
+  std::string url;
+  Tracking track;
+
+  RemoteAccess access;
 
   // Each attempt is abandoned after `timeout`: checked as data arrives, and
   // (for a remote that sends nothing) by a watchdog one second later. An

@@ -55,7 +55,7 @@ class AuditPusherTest : public ::testing::Test {
   }
 
   AuditPusherOptions Options(const std::string& url) {
-    return AuditPusherOptions{dir_.path() + "/audit.git", url, writer_->branch(), 20ms, 200ms};
+    return AuditPusherOptions{dir_.path() + "/audit.git", url, writer_->branch(), 20ms, 200ms, {}};
   }
 
   static bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds limit) {

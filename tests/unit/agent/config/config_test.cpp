@@ -67,6 +67,29 @@ TEST(AgentConfig, SshNeedsKnownHostsAndTrustIsRequired) {
   EXPECT_EQ(c.error().where.field, "sources[0].trust");
 }
 
+// The audit remote takes the same auth block as a source; SSH (also in
+// scp form) needs known_hosts there too.
+TEST(AgentConfig, AuditRemoteAuth) {
+  std::string text = std::string(kConfig) +
+                     "audit:\n  repository: git@git.example.com:platform/audit.git\n  signingKey: /etc/keelson/agent\n"
+                     "  auth:\n    sshKeyFile: /etc/keelson/audit_key\n    knownHostsFile: /etc/keelson/known_hosts\n";
+  Result<AgentConfig> c = ParseAgentConfig(text, "a.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->audit.auth.ssh_key_file, "/etc/keelson/audit_key");
+  EXPECT_EQ(c->audit.auth.known_hosts_file, "/etc/keelson/known_hosts");
+
+  std::string no_hosts = text.substr(0, text.rfind("    knownHostsFile"));
+  c = ParseAgentConfig(no_hosts, "a.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().where.field, "audit.auth.knownHostsFile") << c.error().ToString();
+
+  std::string typo = text;
+  typo.replace(typo.find("    sshKeyFile: /etc/keelson/audit_key"), 14, "    sshKeyPath");
+  c = ParseAgentConfig(typo, "a.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().where.field, "audit.auth.sshKeyPath") << c.error().ToString();
+}
+
 TEST(AgentConfig, BadValuesAreRejectedPerField) {
   std::string bad = kConfig;
   bad.replace(bad.find("interval: 2m"), 12, "interval: 2 minutes");

@@ -277,7 +277,7 @@ TEST(SourceSpec, ValidatesBeforeTouchingTheNetwork) {
   EXPECT_EQ(ValidateSourceSpec(bad).error().where.field, "url");
   bad = spec;
   bad.url = "ssh://git@example.invalid/repo.git";
-  bad.ssh_private_key_file = "/key";
+  bad.access.ssh_private_key_file = "/key";
   EXPECT_EQ(ValidateSourceSpec(bad).error().where.field, "known_hosts_file");
   bad = spec;
   bad.track = {Tracking::Kind::kBranch, "main..x"};

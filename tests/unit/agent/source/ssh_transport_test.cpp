@@ -38,8 +38,8 @@ TEST_F(SshTransportTest, FetchesOverSshCheckingTheHostKey) {
   testing::SshGitServer server;
   ASSERT_TRUE(server.ok()) << server.why_not();
   SourceSpec spec = Spec(server.Url(upstream_), "ssh");
-  spec.ssh_private_key_file = server.private_key();
-  spec.known_hosts_file = server.known_hosts();
+  spec.access.ssh_private_key_file = server.private_key();
+  spec.access.known_hosts_file = server.known_hosts();
   Mirror mirror(spec, dir_.path() + "/state", clock_);
   Result<SyncResult> synced = mirror.Sync();
   ASSERT_TRUE(synced.ok()) << synced.error().ToString() << "\n" << server.log();
@@ -62,8 +62,8 @@ TEST_F(SshTransportTest, RefusesSshHostsWhoseKeyIsUnknownOrDifferent) {
   for (const Case& c : std::vector<Case>{{"changed", server.wrong_known_hosts(), "does not match known_hosts"},
                                          {"unknown", empty_known_hosts, "is not in known_hosts"}}) {
     SourceSpec spec = Spec(server.Url(upstream_), c.name);
-    spec.ssh_private_key_file = server.private_key();
-    spec.known_hosts_file = c.known_hosts;
+    spec.access.ssh_private_key_file = server.private_key();
+    spec.access.known_hosts_file = c.known_hosts;
     spec.max_attempts = 3;
     Mirror mirror(spec, dir_.path() + "/state", clock_);
     Result<SyncResult> refused = mirror.Sync();

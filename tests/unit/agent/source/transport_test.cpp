@@ -38,9 +38,9 @@ TEST_F(TransportTest, FetchesOverHttpsWithAPrivateCaAndBasicAuth) {
   testing::HttpsGitServer server(repos_);
   ASSERT_TRUE(server.ok()) << server.why_not();
   SourceSpec spec = Spec(server.Url("app.git"), "https");
-  spec.https_user = "keelson";
-  spec.https_password = "s3cret";
-  spec.ca_file = server.ca_file();
+  spec.access.https_user = "keelson";
+  spec.access.https_password = "s3cret";
+  spec.access.ca_file = server.ca_file();
   Mirror mirror(spec, dir_.path() + "/state", clock_);
   Result<SyncResult> synced = mirror.Sync();
   ASSERT_TRUE(synced.ok()) << synced.error().ToString() << "\n" << server.log();
@@ -68,9 +68,9 @@ TEST_F(TransportTest, RefusesHttpsServersItCannotTrust) {
   };
   for (const Case& c : cases) {
     SourceSpec spec = Spec(server.Url("app.git"), c.name);
-    spec.https_user = "keelson";
-    spec.https_password = c.password;
-    spec.ca_file = c.ca_file;
+    spec.access.https_user = "keelson";
+    spec.access.https_password = c.password;
+    spec.access.ca_file = c.ca_file;
     spec.max_attempts = 3;
     Mirror mirror(spec, dir_.path() + "/state", clock_);
     Result<SyncResult> refused = mirror.Sync();
