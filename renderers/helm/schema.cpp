@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -433,7 +434,14 @@ class Validator {
   static std::optional<std::int64_t> Count(const Node* n, const char* key) {
     if (n == nullptr) return std::nullopt;
     if (n->IsInt()) return n->AsInt();
-    if (n->IsFloat() && n->AsFloat() == std::floor(n->AsFloat())) return static_cast<std::int64_t>(n->AsFloat());
+    if (n->IsFloat() && n->AsFloat() == std::floor(n->AsFloat())) {
+      // Whole numbers beyond int64 (1e30 as a maxLength) clamp: no count
+      // reaches them anyway.
+      double f = n->AsFloat();
+      if (f >= 9.2233720368547758e18) return std::numeric_limits<std::int64_t>::max();
+      if (f < -9.2233720368547758e18) return std::numeric_limits<std::int64_t>::min();
+      return static_cast<std::int64_t>(f);
+    }
     Broken(std::string(key) + " must be an integer");
   }
 

@@ -90,6 +90,14 @@ TEST(HelmSchema, NumbersStringsAndArrays) {
                    "name: String length must be greater than or equal to 2", "port: Must be greater than or equal to 1"}));
 }
 
+// Counts past int64 (found by fuzz_helm_schema: converting 6.4e61 to an
+// integer was undefined behaviour) act as the bound nothing reaches.
+TEST(HelmSchema, HugeCountsAreBoundsNothingReaches) {
+  const std::string schema = R"({"properties": {"name": {"type": "string", "maxLength": 6.4e61, "minLength": -1e30},
+    "hosts": {"type": "array", "minItems": -1e300, "maxItems": 1e300}}})";
+  EXPECT_EQ(Check(schema, "name: web\nhosts: [a, b]\n"), Lines{});
+}
+
 TEST(HelmSchema, MultipleOfIsExactOnDecimals) {
   // Go's library divides exact rationals of the decimal texts, so 0.07 is a
   // multiple of 0.01 (floating point says 7.000000000000001).
