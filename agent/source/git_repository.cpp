@@ -449,6 +449,13 @@ int CreateRemote(git_remote** out, git_repository* repo, const std::string& url)
   return git_remote_create_with_opts(out, url.c_str(), &opts);
 }
 
+// CreateRemote, owned, with the failure as an error.
+Result<RemotePtr> AnonymousRemote(git_repository* repo, const std::string& url, const std::string& path) {
+  git_remote* raw = nullptr;
+  if (int rc = CreateRemote(&raw, repo, url); rc != 0) return GitError(rc, "set up remote " + url, path);
+  return RemotePtr(raw);
+}
+
 git_remote_callbacks MakeCallbacks(TransportContext* ctx) {
   git_remote_callbacks callbacks = GIT_REMOTE_CALLBACKS_INIT;
   callbacks.credentials = OnCredentials;
@@ -691,11 +698,8 @@ Result<FetchStats> GitRepository::Fetch(const std::string& url, const std::vecto
 
 Result<GitRepository::FetchResult> GitRepository::Fetch(const std::string& url, const RefspecChooser& choose,
                                                         const FetchOptions& options) {
-  git_remote* remote_raw = nullptr;
-  if (int rc = CreateRemote(&remote_raw, handle_->repo.get(), url); rc != 0) {
-    return GitError(rc, "set up remote " + url, path_);
-  }
-  RemotePtr remote(remote_raw);
+  Result<RemotePtr> remote = AnonymousRemote(handle_->repo.get(), url, path_);
+  if (!remote.ok()) return std::move(remote).error();
   TransportContext ctx;
   ctx.options = &options;
   git_fetch_options fetch_opts = GIT_FETCH_OPTIONS_INIT;
@@ -703,12 +707,12 @@ Result<GitRepository::FetchResult> GitRepository::Fetch(const std::string& url, 
   fetch_opts.prune = GIT_FETCH_NO_PRUNE;
   fetch_opts.update_fetchhead = 0;
   fetch_opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-  int rc = git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &fetch_opts.callbacks, &fetch_opts.proxy_opts,
+  int rc = git_remote_connect(remote->get(), GIT_DIRECTION_FETCH, &fetch_opts.callbacks, &fetch_opts.proxy_opts,
                               nullptr);
   if (rc != 0) return TransportError(rc, ctx, "connect to", url, path_);
   const git_remote_head** heads = nullptr;
   std::size_t count = 0;
-  if (rc = git_remote_ls(&heads, &count, remote.get()); rc != 0) {
+  if (rc = git_remote_ls(&heads, &count, remote->get()); rc != 0) {
     return TransportError(rc, ctx, "list references of", url, path_);
   }
   FetchResult out;
@@ -719,27 +723,27 @@ Result<GitRepository::FetchResult> GitRepository::Fetch(const std::string& url, 
   }
   Result<std::vector<std::string>> refspecs = choose(out.advertised);
   if (!refspecs.ok()) {
-    git_remote_disconnect(remote.get());
+    git_remote_disconnect(remote->get());
     return std::move(refspecs).error();
   }
   if (!refspecs->empty()) {
     std::vector<char*> specs;
     for (const std::string& s : *refspecs) specs.push_back(const_cast<char*>(s.c_str()));
     git_strarray array{specs.data(), specs.size()};
-    if (rc = git_remote_download(remote.get(), &array, &fetch_opts); rc != 0) {
+    if (rc = git_remote_download(remote->get(), &array, &fetch_opts); rc != 0) {
       return TransportError(rc, ctx, "fetch from", url, path_);
     }
-    if (rc = git_remote_update_tips(remote.get(), &fetch_opts.callbacks, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE,
+    if (rc = git_remote_update_tips(remote->get(), &fetch_opts.callbacks, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE,
                                     "keelson fetch");
         rc != 0) {
       return TransportError(rc, ctx, "update references from", url, path_);
     }
-    const git_indexer_progress* stats = git_remote_stats(remote.get());
+    const git_indexer_progress* stats = git_remote_stats(remote->get());
     out.stats.received_bytes = stats->received_bytes;
     out.stats.received_objects = stats->received_objects;
     out.downloaded = true;
   }
-  git_remote_disconnect(remote.get());
+  git_remote_disconnect(remote->get());
   return out;
 }
 
@@ -762,11 +766,8 @@ int OnPushProgress(unsigned int /*current*/, unsigned int /*total*/, std::size_t
 
 Status GitRepository::Push(const std::string& url, const std::vector<std::string>& refspecs,
                            const FetchOptions& options) {
-  git_remote* remote_raw = nullptr;
-  if (int rc = CreateRemote(&remote_raw, handle_->repo.get(), url); rc != 0) {
-    return GitError(rc, "set up remote " + url, path_);
-  }
-  RemotePtr remote(remote_raw);
+  Result<RemotePtr> remote = AnonymousRemote(handle_->repo.get(), url, path_);
+  if (!remote.ok()) return std::move(remote).error();
   TransportContext ctx;
   ctx.options = &options;
   git_push_options push_opts = GIT_PUSH_OPTIONS_INIT;
@@ -776,7 +777,7 @@ Status GitRepository::Push(const std::string& url, const std::vector<std::string
   std::vector<char*> specs;
   for (const std::string& s : refspecs) specs.push_back(const_cast<char*>(s.c_str()));
   git_strarray array{specs.data(), specs.size()};
-  int rc = git_remote_push(remote.get(), &array, &push_opts);
+  int rc = git_remote_push(remote->get(), &array, &push_opts);
   if (rc == GIT_ENONFASTFORWARD) {
     git_error_clear();
     return MakeError(ErrorCode::kCheckFailed, "push to " + url + " rejected: not a fast-forward",
@@ -792,20 +793,17 @@ Status GitRepository::Push(const std::string& url, const std::vector<std::string
 }
 
 Result<std::vector<Reference>> GitRepository::ListRemote(const std::string& url, const FetchOptions& options) {
-  git_remote* remote_raw = nullptr;
-  if (int rc = CreateRemote(&remote_raw, handle_->repo.get(), url); rc != 0) {
-    return GitError(rc, "set up remote " + url, path_);
-  }
-  RemotePtr remote(remote_raw);
+  Result<RemotePtr> remote = AnonymousRemote(handle_->repo.get(), url, path_);
+  if (!remote.ok()) return std::move(remote).error();
   TransportContext ctx;
   ctx.options = &options;
   git_remote_callbacks callbacks = MakeCallbacks(&ctx);
   git_proxy_options proxy = GIT_PROXY_OPTIONS_INIT;
-  int rc = git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &callbacks, &proxy, nullptr);
+  int rc = git_remote_connect(remote->get(), GIT_DIRECTION_FETCH, &callbacks, &proxy, nullptr);
   if (rc != 0) return TransportError(rc, ctx, "connect to", url, path_);
   const git_remote_head** heads = nullptr;
   std::size_t count = 0;
-  rc = git_remote_ls(&heads, &count, remote.get());
+  rc = git_remote_ls(&heads, &count, remote->get());
   if (rc != 0) return TransportError(rc, ctx, "list references of", url, path_);
   std::vector<Reference> refs;
   for (std::size_t i = 0; i < count; ++i) {
@@ -813,7 +811,7 @@ Result<std::vector<Reference>> GitRepository::ListRemote(const std::string& url,
     if (name.ends_with("^{}")) continue;
     refs.push_back(Reference{name, OidHex(&heads[i]->oid)});
   }
-  git_remote_disconnect(remote.get());
+  git_remote_disconnect(remote->get());
   return refs;
 }
 

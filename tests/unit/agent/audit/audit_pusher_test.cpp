@@ -4,8 +4,6 @@
 #include "agent/audit/audit_pusher.h"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <thread>
@@ -13,6 +11,7 @@
 #include "agent/audit/audit_writer.h"
 #include "tests/testing/subprocess.h"
 #include "tests/unit/agent/audit/audit_test_support.h"
+#include "tests/unit/agent/source/servers.h"
 
 // The failed pushes here hit libgit2's leak on refused connections; see
 // libgit2_connect_leak.cpp.
@@ -101,18 +100,11 @@ TEST_F(AuditPusherTest, RetriesARemoteThatIsDownUntilItIsBack) {
   EXPECT_EQ(Tip(remote), Tip(dir_.path() + "/audit.git"));
 }
 
-// A listener that accepts (through the kernel's backlog) and never answers.
+// A server that accepts connections and never answers.
 TEST_F(AuditPusherTest, SilentRemoteBlocksNeitherTheCallerNorTheStop) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(fd, 16), 0);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/audit.git";
+  auto silent = std::make_unique<source::testing::GarbageServer>("", /*hold_open=*/true);
+  ASSERT_GT(silent->port(), 0);
+  std::string url = "http://127.0.0.1:" + std::to_string(silent->port()) + "/audit.git";
   Append(1);
   auto pusher = std::make_unique<AuditPusher>(Options(url));
   auto before = std::chrono::steady_clock::now();
@@ -126,7 +118,7 @@ TEST_F(AuditPusherTest, SilentRemoteBlocksNeitherTheCallerNorTheStop) {
   EXPECT_FALSE(pusher->Stop(300ms));
   EXPECT_LT(std::chrono::steady_clock::now() - stopping, 3s);
   pusher.reset();
-  close(fd);  // the abandoned push ends with the connection
+  silent.reset();  // the abandoned push ends with the connection
 }
 
 }  // namespace

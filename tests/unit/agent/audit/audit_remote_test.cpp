@@ -4,10 +4,8 @@
 // git-http-backend, a throwaway CA). Then the refusals: unknown host keys,
 // wrong passwords, SSH without known_hosts.
 //
-// Debian's libgit2 1.5.1 leaks a few bytes per SSH connection inside
-// git_remote_connect and per refused connection; this binary holds only the
-// remote tests, so the suppressions below hide nothing else. libgit2 has no
-// frame pointers: the slow unwinder is needed to reach the frames named.
+// libgit2's SSH leaks are suppressed for this binary only
+// (tests/unit/agent/source/libgit2_ssh_leak.cpp).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -21,13 +19,6 @@
 #include "tests/testing/temp_dir.h"
 #include "tests/unit/agent/audit/audit_test_support.h"
 #include "tests/unit/agent/source/servers.h"
-
-extern "C" __attribute__((visibility("default"), used)) const char* __asan_default_options() {
-  return "fast_unwind_on_malloc=0";
-}
-extern "C" __attribute__((visibility("default"), used)) const char* __lsan_default_suppressions() {
-  return "leak:libssh2_knownhost_init\nleak:git_remote_connect_ext\n";
-}
 
 namespace keelson::audit {
 namespace {

@@ -3,11 +3,8 @@
 // loses nothing, and pushes survive a remote outage without ever forcing.
 #include "agent/audit/audit_writer.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +16,7 @@
 #include "tests/testing/git_daemon.h"
 #include "tests/testing/subprocess.h"
 #include "tests/unit/agent/audit/audit_test_support.h"
+#include "tests/unit/agent/source/servers.h"
 
 // The outage test's failed pushes hit libgit2's leak on refused
 // connections; see libgit2_connect_leak.cpp.
@@ -279,16 +277,9 @@ TEST(AuditWriter, RefusesRemotesItCannotReachSafely) {
 // next one is refused at once instead of adding another hung thread.
 TEST(AuditWriter, FetchesFromASilentRemoteGiveUpAtTheTimeout) {
   TempDir dir;
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(fd, 16), 0);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/audit.git";
+  auto silent = std::make_unique<source::testing::GarbageServer>("", /*hold_open=*/true);
+  ASSERT_GT(silent->port(), 0);
+  std::string url = "http://127.0.0.1:" + std::to_string(silent->port()) + "/audit.git";
   Result<AuditRepository> repo = AuditRepository::OpenOrInitBare(dir.path() + "/peers.git");
   ASSERT_TRUE(repo.ok()) << repo.error().ToString();
   repo->set_fetch_timeout(std::chrono::milliseconds(500));
@@ -309,7 +300,7 @@ TEST(AuditWriter, FetchesFromASilentRemoteGiveUpAtTheTimeout) {
 
   // Once the remote goes away the stuck fetch ends, and fetching works
   // (here: fails fast, nobody listens) again.
-  close(fd);
+  silent.reset();
   Status later = second;
   for (int i = 0; i < 100; ++i) {
     later = repo->MirrorBranch(url, "keelson/audit/dev");

@@ -1,18 +1,8 @@
 // Fetches over ssh:// against OpenSSH's sshd on a loopback port, checking
 // the host key against known_hosts.
 //
-// Debian's libgit2 1.5.1 (with its backported known_hosts patch) leaks a
-// few bytes per SSH connection inside git_remote_connect; this binary tells
-// LeakSanitizer to ignore exactly those library allocations, and holds only
-// the SSH tests so that the suppression hides nothing else.
-// libgit2 is built without frame pointers: the slow unwinder is needed for
-// the stacks to reach the frames named in the suppressions.
-extern "C" __attribute__((visibility("default"), used)) const char* __asan_default_options() {
-  return "fast_unwind_on_malloc=0";
-}
-extern "C" __attribute__((visibility("default"), used)) const char* __lsan_default_suppressions() {
-  return "leak:libssh2_knownhost_init\nleak:git_remote_connect_ext\n";
-}
+// libgit2's SSH leaks are suppressed for this binary only (see
+// libgit2_ssh_leak.cpp).
 
 #include <gtest/gtest.h>
 
