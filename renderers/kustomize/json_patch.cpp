@@ -89,10 +89,9 @@ Result<Node*> Get(Node& root, const std::vector<std::string>& tokens, std::strin
 
 Status Add(Node& root, const std::vector<std::string>& tokens, Node value, std::string_view op,
            std::string_view pointer) {
-  if (tokens.empty()) {
-    root = std::move(value);
-    return Status::Ok();
-  }
+  // Kustomize's patch library has no document root to add to: adding,
+  // moving or copying to "" fails there, so it fails here too.
+  if (tokens.empty()) return PathError(op, pointer, "doc is missing path \"\"");
   Result<Node*> parent = Parent(root, tokens, op, pointer);
   if (!parent.ok()) return std::move(parent).error();
   Node* p = *parent;
@@ -174,6 +173,13 @@ Status ApplyJsonPatch(Node& target, const Node& operations) {
     } else if (op == "remove") {
       Result<Node> removed = Remove(target, *tokens, op, pointer);
       if (!removed.ok()) return std::move(removed).error();
+    } else if (op == "replace" && tokens->empty()) {
+      // Replacing the whole document takes a mapping (a resource) and is a
+      // no-op for a scalar or null, as in Kustomize; a list is refused.
+      if (value->IsSequence()) {
+        return PathError(op, pointer, "a resource cannot be replaced by a list");
+      }
+      if (value->IsMapping()) target = *value;
     } else if (op == "replace") {
       Result<Node*> at = Get(target, *tokens, op, pointer);
       if (!at.ok()) return std::move(at).error();

@@ -386,6 +386,11 @@ Status ApplyJson6902(ResourceList& list, const Node& operations, const Selector&
       e.message = "unable to apply JSON patch to " + r.CurId().ToString() + ": " + e.message;
       return e;
     }
+    if (r.Name().empty()) {
+      return MakeError(ErrorCode::kInvalidInput,
+                       "JSON patch to " + r.previous_ids.back().ToString() +
+                           " left a resource with no metadata.name");
+    }
     if (added_annotations) {
       meta = r.node.Find("metadata");
       if (meta != nullptr && meta->IsMapping()) {

@@ -172,6 +172,44 @@ TEST(KustomizeJsonPatch, OperationsApplyInOrder) {
   EXPECT_NE(bad.error().message.find("/nope"), std::string::npos);
 }
 
+// The document root "" as a patch path, as `kubectl kustomize` treats it:
+// replace takes a whole new resource (and ignores a scalar), while add,
+// move, copy and remove fail. A generated ConfigMap once crashed the build
+// here when a patch turned it into a scalar before its name got a hash.
+TEST(KustomizeJsonPatch, TheDocumentRootAsPath) {
+  auto build = [](std::string_view op) {
+    MemoryFileSystem fs;
+    fs.AddFile("kustomization.yaml", std::string(R"(configMapGenerator:
+- name: cm
+  literals: [a=b]
+patches:
+- target: {kind: ConfigMap}
+  patch: |-
+    - )") + std::string(op) + "\n");
+    return RenderKustomizationYaml(fs, "");
+  };
+  Result<std::string> ignored = build("{op: replace, path: '', value: x}");
+  ASSERT_TRUE(ignored.ok()) << ignored.error().ToString();
+  EXPECT_EQ(*ignored, "apiVersion: v1\ndata:\n  a: b\nkind: ConfigMap\nmetadata:\n  name: cm-4h2mbtbbt6\n");
+  for (std::string_view op : {"{op: add, path: '', value: [1]}", "{op: move, from: /data, path: ''}",
+                              "{op: copy, from: /data, path: ''}", "{op: remove, path: ''}",
+                              "{op: replace, path: '', value: [1]}",
+                              "{op: replace, path: '', value: {kind: Foo}}"}) {
+    Result<std::string> out = build(op);
+    ASSERT_FALSE(out.ok()) << op << " rendered:\n" << *out;
+    EXPECT_NE(out.error().message.find("ConfigMap"), std::string::npos) << out.error().message;
+  }
+  MemoryFileSystem fs;
+  fs.AddFile("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n");
+  fs.AddFile("kustomization.yaml", R"(resources: [cm.yaml]
+patches:
+- target: {kind: ConfigMap}
+  patch: |-
+    - {op: replace, path: '', value: {apiVersion: v1, kind: Secret, metadata: {name: s}}}
+)");
+  EXPECT_EQ(Render(fs, ""), "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n");
+}
+
 TEST(KustomizeTargets, NameRegexAndLabelSelector) {
   MemoryFileSystem fs;
   fs.AddFile("kustomization.yaml", R"(resources:
