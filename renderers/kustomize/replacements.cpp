@@ -266,6 +266,7 @@ Status ApplyReplacements(ResourceList& list, const Node& replacements, const std
           if (!empty && Matches(r, rs)) rejected = true;
         }
         if (rejected) continue;
+        const std::string id = r.CurId().ToString();
         std::vector<std::string> paths;
         if (const Node* fps = target.Find("fieldPaths"); fps != nullptr && fps->IsSequence()) {
           for (const Node& fp : fps->items()) paths.push_back(fp.ScalarText());
@@ -294,6 +295,9 @@ Status ApplyReplacements(ResourceList& list, const Node& replacements, const std
               *n = source_value;
             }
           }
+        }
+        if (r.Name().empty()) {
+          return Invalid("replacement left " + id + " with no metadata.name");
         }
       }
     }

@@ -210,6 +210,26 @@ patches:
   EXPECT_EQ(Render(fs, ""), "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n");
 }
 
+// kubectl kustomize: "missing metadata.name in object".
+TEST(KustomizeReplacements, ReplacingMetadataWithAScalarIsAnError) {
+  MemoryFileSystem fs;
+  fs.AddFile("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: src\ndata:\n  a: b\n");
+  fs.AddFile("kustomization.yaml", R"(resources: [cm.yaml]
+configMapGenerator:
+- name: gen
+  literals: [x=y]
+replacements:
+- source: {kind: ConfigMap, name: src, fieldPath: data.a}
+  targets:
+  - select: {name: gen}
+    fieldPaths: [metadata]
+)");
+  Error e = RenderError(fs, "");
+  EXPECT_NE(e.message.find("ConfigMap.v1.[noGrp]/gen.[noNs] with no metadata.name"),
+            std::string::npos)
+      << e.message;
+}
+
 TEST(KustomizeTargets, NameRegexAndLabelSelector) {
   MemoryFileSystem fs;
   fs.AddFile("kustomization.yaml", R"(resources:
