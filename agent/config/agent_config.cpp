@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "agent/config/fields.h"
+#include "agent/source/git_url.h"
 #include "agent/config/schema.h"
 #include "renderers/manifest/yaml.h"
 
@@ -24,13 +25,6 @@ void ReadAuth(const Node& node, FieldReader& parent, SourceAuth* out) {
   a.String("passwordFile", &out->password_file);
   a.String("caFile", &out->ca_file);
   parent.Adopt(a);
-}
-
-// SSH URLs (ssh:// and scp-style user@host:path) need a known_hosts file.
-bool IsSshUrl(const std::string& url) {
-  return url.starts_with("ssh://") || url.starts_with("git+ssh://") ||
-         (url.find("://") == std::string::npos && url.find('@') != std::string::npos &&
-          url.find(':') != std::string::npos);
 }
 
 void ReadSource(const Node& node, FieldReader& parent, std::size_t index, SourceConfig* out) {
@@ -69,7 +63,7 @@ void ReadSource(const Node& node, FieldReader& parent, std::size_t index, Source
     r.Fail(&node, "trust",
            "missing required field: say which signers are trusted (or mode: none to apply unsigned commits)");
   }
-  if (r.ok() && IsSshUrl(out->url) && out->auth.known_hosts_file.empty()) {
+  if (r.ok() && source::IsSshUrl(out->url) && out->auth.known_hosts_file.empty()) {
     r.Fail(&node, "auth.knownHostsFile", "ssh remotes need a known_hosts file (host keys are always checked)");
   }
   parent.Adopt(r);
@@ -192,7 +186,7 @@ Result<AgentConfig> ParseAgentConfig(std::string_view text, const std::string& f
     a.String("signingKey", &cfg.audit.signing_key);
     a.String("allowedAgents", &cfg.audit.allowed_agents);
     if (const Node* auth = a.Mapping("auth")) ReadAuth(*auth, a, &cfg.audit.auth);
-    if (a.ok() && IsSshUrl(cfg.audit.repository) && cfg.audit.auth.known_hosts_file.empty()) {
+    if (a.ok() && source::IsSshUrl(cfg.audit.repository) && cfg.audit.auth.known_hosts_file.empty()) {
       a.Fail(audit, "auth.knownHostsFile", "ssh remotes need a known_hosts file (host keys are always checked)");
     }
     r.Adopt(a);

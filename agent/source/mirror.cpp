@@ -6,6 +6,7 @@
 #include <map>
 #include <thread>
 
+#include "agent/source/git_url.h"
 #include "agent/source/known_hosts.h"
 #include "agent/source/semver.h"
 #include "agent/source/tls_trust.h"
@@ -38,22 +39,6 @@ bool ValidRefComponent(const std::string& name) {
   });
 }
 
-std::string Scheme(const std::string& url) {
-  std::size_t colon = url.find("://");
-  return colon == std::string::npos ? std::string() : url.substr(0, colon);
-}
-
-bool IsScpLike(const std::string& url) {
-  if (url.find("://") != std::string::npos) return false;
-  std::size_t colon = url.find(':');
-  std::size_t slash = url.find('/');
-  return colon != std::string::npos && colon > 0 && (slash == std::string::npos || colon < slash);
-}
-
-bool IsSsh(const std::string& url) {
-  std::string scheme = Scheme(url);
-  return scheme == "ssh" || scheme == "ssh+git" || scheme == "git+ssh" || IsScpLike(url);
-}
 
 std::string WithoutRefsPrefix(const std::string& ref) { return ref.substr(std::string_view("refs/").size()); }
 
@@ -78,16 +63,16 @@ std::string RedactUrl(const std::string& url) {
   std::size_t at = url.rfind('@', end == std::string::npos ? url.size() : end);
   if (at == std::string::npos || at < start) return url;
   std::string userinfo = url.substr(start, at - start);
-  if (userinfo.find(':') == std::string::npos && Scheme(url) == "ssh") return url;  // a user name alone
+  if (userinfo.find(':') == std::string::npos && UrlScheme(url) == "ssh") return url;  // a user name alone
   return url.substr(0, start) + "***@" + url.substr(at + 1);
 }
 
 std::optional<SshEndpoint> ParseSshUrl(const std::string& url) {
   SshEndpoint ep;
   std::string rest;
-  if (IsScpLike(url)) {
+  if (IsScpLikeUrl(url)) {
     rest = url.substr(0, url.find(':'));
-  } else if (IsSsh(url)) {
+  } else if (IsSshUrl(url)) {
     rest = url.substr(url.find("://") + 3);
     rest = rest.substr(0, rest.find('/'));
   } else {
@@ -110,7 +95,7 @@ std::optional<SshEndpoint> ParseSshUrl(const std::string& url) {
   } else {
     std::size_t colon = rest.find(':');
     ep.host = rest.substr(0, colon);
-    if (colon != std::string::npos && !IsScpLike(url)) port = rest.substr(colon + 1);
+    if (colon != std::string::npos && !IsScpLikeUrl(url)) port = rest.substr(colon + 1);
   }
   if (ep.host.empty()) return std::nullopt;
   if (!port.empty()) {
@@ -124,14 +109,14 @@ std::optional<SshEndpoint> ParseSshUrl(const std::string& url) {
 }
 
 Status ValidateRemote(const std::string& url, const RemoteAccess& access, Location where) {
-  std::string scheme = Scheme(url);
-  if (!(scheme == "https" || scheme == "http" || scheme == "git" || scheme == "file" || IsSsh(url))) {
+  std::string scheme = UrlScheme(url);
+  if (!(scheme == "https" || scheme == "http" || scheme == "git" || scheme == "file" || IsSshUrl(url))) {
     where.field = "url";
     return MakeError(ErrorCode::kInvalidInput,
                      "unsupported URL \"" + RedactUrl(url) + "\" (use ssh://, https://, http://, git:// or file://)",
                      where);
   }
-  if (IsSsh(url)) {
+  if (IsSshUrl(url)) {
     if (!ParseSshUrl(url)) {
       where.field = "url";
       return MakeError(ErrorCode::kInvalidInput, "cannot read host and port of \"" + RedactUrl(url) + "\"", where);
@@ -231,7 +216,7 @@ Result<FetchOptions> MakeRemoteOptions(const std::string& url, const RemoteAcces
   FetchOptions options;
   std::optional<KnownHosts> known_hosts;
   std::optional<SshEndpoint> endpoint;
-  if (IsSsh(url)) {
+  if (IsSshUrl(url)) {
     Result<KnownHosts> loaded = KnownHosts::Load(access.known_hosts_file);
     if (!loaded.ok()) return std::move(loaded).error();
     known_hosts = std::move(*loaded);

@@ -83,6 +83,17 @@ TEST(AgentConfig, AuditRemoteAuth) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().where.field, "audit.auth.knownHostsFile") << c.error().ToString();
 
+  // Git reads every scp form and ssh+git:// as SSH, so the configuration
+  // does too (it once let these through without known_hosts).
+  for (std::string url : {"git.example.com:platform/audit.git", "ssh+git://git.example.com/a.git"}) {
+    std::string other = no_hosts;
+    other.replace(other.find("git@git.example.com:platform/audit.git"),
+                  std::string("git@git.example.com:platform/audit.git").size(), url);
+    c = ParseAgentConfig(other, "a.yaml");
+    ASSERT_FALSE(c.ok()) << url;
+    EXPECT_EQ(c.error().where.field, "audit.auth.knownHostsFile") << c.error().ToString();
+  }
+
   std::string typo = text;
   typo.replace(typo.find("    sshKeyFile: /etc/keelson/audit_key"), 14, "    sshKeyPath");
   c = ParseAgentConfig(typo, "a.yaml");
