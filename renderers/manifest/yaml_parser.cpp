@@ -175,6 +175,74 @@ std::string RepairEscapes(const std::string& value) {
   return out;
 }
 
+// yaml-cpp ends a folded block scalar with keep chomping (">+") one line
+// break short when blank lines follow its last line and that line is not
+// more indented: "a: >+\n  x\n\nb: 1" gives "x\n" where YAML and go-yaml
+// (so Helm) give "x\n\n". The scalar starting at byte `pos`
+// of `text` is looked at again: its header, its indentation (the first
+// content line's less the spaces yaml-cpp kept from it), and the blank
+// lines after its last content line. The break is added back (into
+// `repaired`, returning true) only where the value shows exactly that
+// shortfall.
+bool RepairFoldedKeep(const std::string& value, std::string_view text, std::size_t pos,
+                      std::string* repaired) {
+  auto at = [&](std::size_t i) { return i < text.size() ? text[i] : '\n'; };
+  // Node properties (tag, anchor) come before the header.
+  std::size_t i = pos;
+  while (at(i) == '!' || at(i) == '&') {
+    while (at(i) != ' ' && at(i) != '\t' && at(i) != '\n') ++i;
+    while (at(i) == ' ' || at(i) == '\t') ++i;
+  }
+  if (at(i) != '>') return false;
+  bool keep = false;
+  for (++i; at(i) == '+' || at(i) == '-' || (at(i) >= '0' && at(i) <= '9'); ++i) keep |= at(i) == '+';
+  if (!keep) return false;
+  std::size_t content_end = value.find_last_not_of('\n');
+  if (content_end == std::string::npos) return false;  // only blank lines: yaml-cpp is right
+  std::size_t breaks = value.size() - content_end - 1;
+  // The first line with something other than blanks, in the value and in
+  // the source, is the same line; its spaces tell the block's indentation.
+  std::size_t first_text = value.find_first_not_of(" \t\n");
+  if (first_text == std::string::npos) return false;
+  std::size_t first_line = value.rfind('\n', first_text);
+  first_line = first_line == std::string::npos ? 0 : first_line + 1;
+  std::size_t kept_spaces = value.find_first_not_of(' ', first_line) - first_line;
+  std::size_t line_start = text.find('\n', i);
+  std::size_t indent = 0, blank = 0;
+  bool have_indent = false, last_more_indented = false;
+  // line_start is at the break that ends the previous line; the text's last
+  // break ends a line rather than starting one.
+  while (line_start != std::string_view::npos && line_start + 1 < text.size()) {
+    ++line_start;
+    std::size_t line_end = std::min(text.find('\n', line_start), text.size());
+    std::string_view line = text.substr(line_start, line_end - line_start);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    std::size_t spaces = std::min(line.find_first_not_of(' '), line.size());
+    bool whitespace_only = line.find_first_not_of(" \t") == std::string_view::npos;
+    if (!have_indent && !whitespace_only) {
+      if (spaces < kept_spaces) return false;
+      indent = spaces - kept_spaces;
+      have_indent = true;
+    }
+    if (have_indent && ((spaces < indent && !whitespace_only) ||
+                        (indent == 0 && (line.starts_with("---") || line.starts_with("..."))))) {
+      break;  // the block ends at the first line indented less than its content
+    }
+    if (!have_indent) {
+      // blank lines before the first content line are content of their own
+    } else if (line.size() > indent) {
+      last_more_indented = line[indent] == ' ' || line[indent] == '\t';
+      blank = 0;
+    } else {
+      ++blank;
+    }
+    line_start = line_end;
+  }
+  if (blank == 0 || last_more_indented || breaks != blank) return false;
+  *repaired = value + '\n';
+  return true;
+}
+
 // The input must be UTF-8 without control characters other than tab, line
 // feed and carriage return, as go-yaml requires. (yaml-cpp would otherwise
 // guess UTF-16 from a NUL byte and read garbage.)
@@ -211,7 +279,7 @@ struct StopParsing {
 // on every alias, under the expansion budget.
 class TreeBuilder : public YAML::EventHandler {
  public:
-  explicit TreeBuilder(const ParseOptions& options) : options_(options) {}
+  TreeBuilder(const ParseOptions& options, std::string_view text) : options_(options), text_(text) {}
 
   void OnDocumentStart(const YAML::Mark&) override {
     stack_.clear();
@@ -248,7 +316,12 @@ class TreeBuilder : public YAML::EventHandler {
   }
 
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                const std::string& value) override {
+                const std::string& yaml_cpp_value) override {
+    std::string repaired;
+    const std::string& value =
+        tag != "?" && RepairFoldedKeep(yaml_cpp_value, text_, static_cast<std::size_t>(mark.pos), &repaired)
+            ? repaired
+            : yaml_cpp_value;
     if (AwaitingKey()) {
       SetKey(RepairEscapes(value), mark, tag == "?");
       if (anchor != 0) anchors_[anchor] = Anchored{Node::String(value), 1, value.size()};
@@ -425,6 +498,7 @@ class TreeBuilder : public YAML::EventHandler {
 
   static constexpr std::size_t kMaxDepth = 1000;
   const ParseOptions& options_;
+  std::string_view text_;  // the input, to look again at what yaml-cpp reads wrongly
   std::vector<Frame> stack_;
   std::map<YAML::anchor_t, Anchored> anchors_;
   Node root_;
@@ -449,7 +523,7 @@ Result<std::vector<Node>> ParseYamlStream(std::string_view text, const ParseOpti
   std::vector<Node> documents;
   try {
     YAML::Parser parser(in);
-    TreeBuilder builder(options);
+    TreeBuilder builder(options, text);
     // Every real document takes at least a few bytes of input; more
     // documents than that means the parser stopped making progress on
     // malformed input, which must end in an error rather than a hang.

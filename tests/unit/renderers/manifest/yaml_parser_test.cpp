@@ -164,5 +164,43 @@ TEST(YamlParser, KeepsUnicode) {
   EXPECT_EQ(n.Find("name")->AsString(), "héllo 世界 😀");
 }
 
+// Folded block scalars that keep their final breaks (">+"), with the value
+// go-yaml gives for each (checked with Helm's reader, which uses it):
+// yaml-cpp alone drops one break where blank lines follow a last line that
+// is not more indented.
+TEST(YamlParser, FoldedKeepScalarsKeepEveryTrailingBreak) {
+  struct Case {
+    const char* yaml;
+    const char* want;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {"a: >+\n  x\n\n", "x\n\n"},
+           {"a: >+\n  x\n\n\n", "x\n\n\n"},
+           {"a: >+\n  x\n\nb: 1\n", "x\n\n"},
+           {"a: >+\n  x\n  \n  \nb: 1\n", "x\n\n\n"},
+           {"a: >+\n  x\n   \n\nb: 1\n", "x\n \n\n"},
+           {"a: >+\n  x\n\n  y\n\n# c\nb: 1\n", "x\ny\n\n"},
+           {"a: >2+\n  x\n\nb: 1\n", "x\n\n"},
+           {"a: >+2\n   x\n\n", " x\n\n"},
+           {"a: >+\r\n  x\r\n\r\nb: 1\r\n", "x\n\n"},
+           {"a: !!str >+\n  x\n\n", "x\n\n"},
+           {"a: >+ # comment\n  x\n\n", "x\n\n"},
+           {"a: >+\n  x\n  \ty\n\n", "x\n\ty\n\n"},
+           {"a: >+\n  x\n     z\n\n", "x\n   z\n\n"},
+           {"a: >+\n  x\n", "x\n"},
+           {"a: >\n  x\n\n", "x\n"},
+           {"a: |+\n  x\n\n", "x\n\n"},
+       }) {
+    Node n = Parse(c.yaml);
+    ASSERT_TRUE(n.Find("a") != nullptr) << c.yaml;
+    EXPECT_EQ(n.Find("a")->AsString(), c.want) << c.yaml;
+  }
+  Node n = Parse("l:\n- >+\n  x\n\n- >+\n   y\n\n\n- z\n");
+  EXPECT_EQ(n.Find("l")->items()[0].AsString(), "x\n\n");
+  EXPECT_EQ(n.Find("l")->items()[1].AsString(), "y\n\n\n");
+  n = Parse("a: &q >+\n  x\n\nb: *q\n");
+  EXPECT_EQ(n.Find("b")->AsString(), "x\n\n");
+}
+
 }  // namespace
 }  // namespace keelson::manifest
