@@ -223,6 +223,7 @@ Result<Value> ParseYamlMap(const std::string& text, const std::string& file) {
   if (!node->IsMapping()) {
     return MakeError(ErrorCode::kInvalidInput, "expected a mapping at the top level", Location{file, 1, 1, ""});
   }
+  if (Status s = CheckJsonFloats(*node, file); !s) return std::move(s).error();
   return FromNodeAsJson(*node);
 }
 

@@ -716,6 +716,11 @@ Value FromYamlValue(std::string_view text) {
     m["Error"] = Value::String("error unmarshaling JSON: json: cannot unmarshal into Go value of type map[string]interface {}");
     return Value::NewMap(std::move(m));
   }
+  if (Status s = CheckJsonFloats(*node, "fromYaml"); !s) {
+    Map m;
+    m["Error"] = Value::String(s.error().message);
+    return Value::NewMap(std::move(m));
+  }
   return FromNodeAsJson(*node);
 }
 
@@ -1760,6 +1765,7 @@ FunctionTable MakeHelmFunctions() {
     if (!node->IsSequence()) {
       return Value::NewList({Value::String("error unmarshaling JSON: json: cannot unmarshal object into Go value of type []interface {}")});
     }
+    if (Status s = CheckJsonFloats(*node, "fromYamlArray"); !s) return Value::NewList({Value::String(s.error().message)});
     return FromNodeAsJson(*node);
   };
   f["required"] = [](CallContext&, Args& a) -> R {

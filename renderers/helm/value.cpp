@@ -797,6 +797,36 @@ Result<manifest::Node> ParseFirstYamlDocument(std::string_view text, const std::
   return std::move(docs->front());
 }
 
+namespace {
+
+const manifest::Node* FirstNonFiniteFloat(const manifest::Node& node) {
+  if (node.IsFloat()) return std::isfinite(node.AsFloat()) ? nullptr : &node;
+  if (node.IsSequence()) {
+    for (const manifest::Node& item : node.items()) {
+      if (const manifest::Node* bad = FirstNonFiniteFloat(item)) return bad;
+    }
+  } else if (node.IsMapping()) {
+    std::vector<const manifest::Node::Entry*> sorted;
+    for (const manifest::Node::Entry& e : node.entries()) sorted.push_back(&e);
+    std::stable_sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->key < b->key; });
+    for (const manifest::Node::Entry* e : sorted) {
+      if (const manifest::Node* bad = FirstNonFiniteFloat(e->value)) return bad;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Status CheckJsonFloats(const manifest::Node& node, const std::string& file) {
+  const manifest::Node* bad = FirstNonFiniteFloat(node);
+  if (bad == nullptr) return Status::Ok();
+  double f = bad->AsFloat();
+  std::string name = std::isnan(f) ? "NaN" : f > 0 ? "+Inf" : "-Inf";
+  return MakeError(ErrorCode::kInvalidInput, "error converting YAML to JSON: json: unsupported value: " + name,
+                   Location{file, bad->mark().line, bad->mark().column, {}});
+}
+
 manifest::Node ToJsonNode(const Value& v) { return ToNodeRaw(v, 0); }
 
 std::string ToJsonText(const Value& v) {

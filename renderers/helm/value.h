@@ -206,6 +206,11 @@ manifest::Node ToJsonNode(const Value& v);
 // does (YAML 1.1 scalars); later documents are ignored, an empty stream is
 // null.
 Result<manifest::Node> ParseFirstYamlDocument(std::string_view text, const std::string& file);
+// Helm reads YAML through JSON, and encoding/json has no spelling for
+// infinities and NaN: the first such float in JSON's order (keys sorted) is
+// an error there ("error converting YAML to JSON: json: unsupported value:
+// +Inf"), so it is one here, at the float's line in `file`.
+Status CheckJsonFloats(const manifest::Node& node, const std::string& file);
 
 // encoding/json.Marshal with sorted keys and HTML escaping.
 std::string ToJsonText(const Value& v);

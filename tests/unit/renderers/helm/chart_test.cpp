@@ -44,6 +44,20 @@ TEST(HelmValues, ValuesFilesDecodeAsHelmDoes) {
   EXPECT_FALSE(ParseValuesFile("- a\n", "v.yaml").ok());
 }
 
+// Helm reads values through JSON, which has no infinities or NaN; it names
+// the first one in JSON's order (keys sorted), and so does Keelson, with
+// the line. Checked with Helm on the same inputs.
+TEST(HelmValues, InfinityAndNaNAreRefusedAsHelmDoes) {
+  auto bad = ParseValuesFile("x: .nan\ny: [1, -.inf]\n", "v.yaml");
+  ASSERT_FALSE(bad.ok());
+  // The plain key y is the boolean true, so "true" sorts before "x".
+  EXPECT_EQ(bad.error().ToString(), "v.yaml:2:8: error converting YAML to JSON: json: unsupported value: -Inf");
+  bad = ParseValuesFile("b:\n  c: .Inf\na: .NaN\n", "v.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "error converting YAML to JSON: json: unsupported value: NaN");
+  EXPECT_TRUE(ParseValuesFile("a: \".inf\"\nb: 1e308\n", "v.yaml").ok());
+}
+
 TEST(HelmValues, SetSyntax) {
   Value v = Value::NewMap();
   ASSERT_TRUE(ApplySet(v, "a.b=1,c=true,d=null,e=0x1,f=007,list[1]=x,g={a,b},h\\.i=j,k=", SetKind::kTyped).ok());

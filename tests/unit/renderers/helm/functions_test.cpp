@@ -106,6 +106,10 @@ TEST(HelmFunctions, FromYamlDecodesNumbersAsFloatsAndYaml11Booleans) {
   EXPECT_EQ(Ok(R"({{ (fromYaml "- a").Error }})"),
             "error unmarshaling JSON: json: cannot unmarshal into Go value of type map[string]interface {}");
   EXPECT_EQ(Ok(R"({{ fromYamlArray "- 1\n- b" }})"), "[1 b]");
+  EXPECT_EQ(Ok(R"({{ (fromYaml "b: .inf\na: -.inf").Error }})"),
+            "error converting YAML to JSON: json: unsupported value: -Inf");
+  EXPECT_EQ(Ok(R"({{ fromYamlArray "[1, .nan]" }})"),
+            "[error converting YAML to JSON: json: unsupported value: NaN]");
   // Like Go's decoder, fromYaml stops at the end of the first document:
   // a broken later document is never read.
   EXPECT_EQ(Ok(R"({{ fromYaml "a: 1\n---\nb: [" | toJson }})"), R"({"a":1})");
