@@ -1,5 +1,6 @@
 #include "agent/cluster/health.h"
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 
@@ -12,7 +13,14 @@ std::optional<std::int64_t> IntAt(const Node& object, std::initializer_list<std:
   const Node* n = object.FindPath(path);
   if (n == nullptr) return std::nullopt;
   if (n->IsInt()) return n->AsInt();
-  if (n->IsFloat()) return static_cast<std::int64_t>(n->AsFloat());
+  // A count written as a float counts only if it is a whole number an int64
+  // holds; anything else (1e86, 0.5, NaN) is no count at all.
+  if (n->IsFloat()) {
+    double f = n->AsFloat();
+    if (std::trunc(f) == f && f >= -9.2233720368547758e18 && f < 9.2233720368547758e18) {
+      return static_cast<std::int64_t>(f);
+    }
+  }
   return std::nullopt;
 }
 

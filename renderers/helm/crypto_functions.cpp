@@ -99,7 +99,7 @@ Result<X509Ptr> BuildCert(const CertRequest& req, EVP_PKEY* key, X509* issuer, E
   BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
   BN_free(bn);
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(std::min<std::int64_t>(req.days, 36500) * 86400));
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(std::clamp<std::int64_t>(req.days, -36500, 36500) * 86400));
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(req.common_name.c_str()), -1,
                              -1, 0);
@@ -325,7 +325,7 @@ Status Arity(const char* name, const Args& a, std::size_t n) {
 
 std::int64_t Days(const Value& v) {
   if (v.IsInt()) return v.AsInt();
-  if (v.IsFloat()) return static_cast<std::int64_t>(v.AsFloat());
+  if (v.IsFloat()) return GoFloatToInt64(v.AsFloat());
   return 365;
 }
 
@@ -425,7 +425,7 @@ void AddCryptoFunctions(FunctionTable& table) {
   };
   f["derivePassword"] = [](CallContext&, Args& a) -> R {
     if (Status st = Arity("derivePassword", a, 5); !st.ok()) return std::move(st).error();
-    std::int64_t counter = a[0].IsInt() ? a[0].AsInt() : a[0].IsFloat() ? static_cast<std::int64_t>(a[0].AsFloat()) : 0;
+    std::int64_t counter = a[0].IsInt() ? a[0].AsInt() : a[0].IsFloat() ? GoFloatToInt64(a[0].AsFloat()) : 0;
     if (counter < 0 || counter > 0xFFFFFFFFll) {
       return MakeError(ErrorCode::kInvalidInput, "derivePassword: counter out of range for uint32");
     }

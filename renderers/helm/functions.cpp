@@ -63,12 +63,7 @@ std::string Str(const Value& v) { return v.IsNil() ? std::string() : StrVal(v); 
 std::int64_t ToInt64(const Value& v) {
   switch (v.kind()) {
     case Value::Kind::kInt: return v.AsInt();
-    case Value::Kind::kFloat: {
-      double f = v.AsFloat();
-      if (!std::isfinite(f)) return INT64_MIN;
-      if (f >= 9.2233720368547758e18 || f < -9.2233720368547758e18) return INT64_MIN;
-      return static_cast<std::int64_t>(f);
-    }
+    case Value::Kind::kFloat: return GoFloatToInt64(v.AsFloat());
     case Value::Kind::kBool: return v.AsBool() ? 1 : 0;
     case Value::Kind::kString: {
       std::string s = v.AsString();
@@ -1072,22 +1067,22 @@ FunctionTable MakeHelmFunctions() {
   // --------------------------------------------------------------- math
   f["add"] = [](CallContext&, Args& a) -> R {
     std::int64_t sum = 0;
-    for (const Value& v : a) sum += ToInt64(v);
+    for (const Value& v : a) sum = GoAdd(sum, ToInt64(v));
     return Value::Int64(sum);
   };
-  f["add1"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("add1", 1); return Value::Int64(ToInt64(a[0]) + 1); };
-  f["sub"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("sub", 2); return Value::Int64(ToInt64(a[0]) - ToInt64(a[1])); };
+  f["add1"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("add1", 1); return Value::Int64(GoAdd(ToInt64(a[0]), 1)); };
+  f["sub"] = [](CallContext&, Args& a) -> R { KEELSON_ARITY("sub", 2); return Value::Int64(GoSub(ToInt64(a[0]), ToInt64(a[1]))); };
   f["mul"] = [](CallContext&, Args& a) -> R {
     KEELSON_ATLEAST("mul", 1);
     std::int64_t p = ToInt64(a[0]);
-    for (std::size_t i = 1; i < a.size(); ++i) p *= ToInt64(a[i]);
+    for (std::size_t i = 1; i < a.size(); ++i) p = GoMul(p, ToInt64(a[i]));
     return Value::Int64(p);
   };
   f["div"] = [](CallContext&, Args& a) -> R {
     KEELSON_ARITY("div", 2);
     std::int64_t d = ToInt64(a[1]);
     if (d == 0) return Fail("runtime error: integer divide by zero");
-    return Value::Int64(ToInt64(a[0]) / d);
+    return Value::Int64(GoDiv(ToInt64(a[0]), d));
   };
   f["randBytes"] = [](CallContext&, Args& a) -> R {
     KEELSON_ARITY("randBytes", 1);
@@ -1102,7 +1097,7 @@ FunctionTable MakeHelmFunctions() {
     KEELSON_ARITY("mod", 2);
     std::int64_t d = ToInt64(a[1]);
     if (d == 0) return Fail("runtime error: integer divide by zero");
-    return Value::Int64(ToInt64(a[0]) % d);
+    return Value::Int64(GoRem(ToInt64(a[0]), d));
   };
   f["max"] = [](CallContext&, Args& a) -> R {
     KEELSON_ATLEAST("max", 1);

@@ -215,6 +215,25 @@ std::string Hex(std::uint32_t v, int digits) {
 
 }  // namespace
 
+std::int64_t GoFloatToInt64(double f) {
+  if (!std::isfinite(f) || f >= 9.2233720368547758e18 || f < -9.2233720368547758e18) {
+    return std::numeric_limits<std::int64_t>::min();
+  }
+  return static_cast<std::int64_t>(f);
+}
+
+std::int64_t GoAdd(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
+}
+std::int64_t GoSub(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) - static_cast<std::uint64_t>(b));
+}
+std::int64_t GoMul(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) * static_cast<std::uint64_t>(b));
+}
+std::int64_t GoDiv(std::int64_t a, std::int64_t b) { return b == -1 ? GoSub(0, a) : a / b; }
+std::int64_t GoRem(std::int64_t a, std::int64_t b) { return b == -1 ? 0 : a % b; }
+
 std::string GoQuote(std::string_view s) {
   std::string out = "\"";
   for (std::size_t i = 0; i < s.size();) {

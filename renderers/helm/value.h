@@ -190,6 +190,18 @@ std::string Sprintf(std::string_view format, const std::vector<Value>& args);
 // strconv.Quote.
 std::string GoQuote(std::string_view s);
 
+// Go's int64(f) on amd64: the integer part, or math.MinInt64 for NaN and
+// anything out of range (where C++ has undefined behaviour).
+std::int64_t GoFloatToInt64(double f);
+// Go's int64 arithmetic wraps around; C++'s signed overflow is undefined.
+// Division and remainder of MinInt64 by -1 give MinInt64 and 0, as in Go,
+// where the processor would trap. Divisors are not zero (callers check).
+std::int64_t GoAdd(std::int64_t a, std::int64_t b);
+std::int64_t GoSub(std::int64_t a, std::int64_t b);
+std::int64_t GoMul(std::int64_t a, std::int64_t b);
+std::int64_t GoDiv(std::int64_t a, std::int64_t b);
+std::int64_t GoRem(std::int64_t a, std::int64_t b);
+
 // Deep copy of lists and maps (objects stay shared).
 Value DeepCopy(const Value& v, int depth = 0);
 

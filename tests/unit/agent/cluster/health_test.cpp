@@ -58,6 +58,16 @@ TEST(Health, Deployments) {
        kDeploy + "spec: {replicas: 1}\nstatus:\n  observedGeneration: 2\n  conditions:\n  - {type: Progressing, status: "
                  "'False', reason: ProgressDeadlineExceeded, message: 'ReplicaSet web-1 has timed out'}\n",
        HealthState::kFailed, "ProgressDeadlineExceeded: ReplicaSet web-1"},
+      // Counts that are floats an int64 cannot hold (a fuzz finding: the
+      // conversion was undefined) are no counts: the default of 1 replica.
+      {"replicas beyond int64",
+       kDeploy + "spec: {replicas: 8.9e86}\nstatus: {observedGeneration: 2, replicas: 1, updatedReplicas: 1, "
+                 "readyReplicas: 1, availableReplicas: 1}\n",
+       HealthState::kHealthy, "1 of 1"},
+      {"whole float counts",
+       kDeploy + "spec: {replicas: 2.0}\nstatus: {observedGeneration: 2, replicas: 2, updatedReplicas: 2, "
+                 "readyReplicas: 2, availableReplicas: .nan}\n",
+       HealthState::kProgressing, "of 2 replicas available"},
   });
 }
 

@@ -186,6 +186,14 @@ TEST(SprigFunctions, MathAndConversions) {
   EXPECT_EQ(Ok(R"({{ typeOf 1 }} {{ typeOf (int64 1) }} {{ typeOf .replicas }} {{ kindOf .labels }} {{ kindIs "slice" .ports }} {{ typeOf .nothing }})", Values()),
             "int int64 float64 map true <nil>");
   EXPECT_NE(Err(R"({{ div 1 0 }})").find("divide by zero"), std::string::npos);
+  // Go's int64 arithmetic wraps, and MinInt64 / -1 is MinInt64 there (the
+  // processor would trap on it here); floats out of range convert to
+  // MinInt64, as Go's int64(f) does on amd64. Checked with Helm.
+  EXPECT_EQ(Ok(R"({{ add 9223372036854775807 1 }} {{ add1 9223372036854775807 }} {{ sub -9223372036854775808 1 }})"),
+            "-9223372036854775808 -9223372036854775808 9223372036854775807");
+  EXPECT_EQ(Ok(R"({{ mul 9223372036854775807 2 }} {{ div -9223372036854775808 -1 }} {{ mod -9223372036854775808 -1 }})"),
+            "-2 -9223372036854775808 0");
+  EXPECT_EQ(Ok(R"({{ int 1e300 }} {{ int64 -1e300 }})"), "-9223372036854775808 -9223372036854775808");
 }
 
 TEST(SprigFunctions, EncodingsAndHashes) {
