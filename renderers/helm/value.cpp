@@ -369,7 +369,9 @@ std::string FormatInt(std::int64_t i, char verb, const Spec& spec) {
   }
   if (spec.precision >= 0) {
     if (spec.precision == 0 && u == 0) digits.clear();
-    while (digits.size() < static_cast<std::size_t>(spec.precision)) digits.insert(0, "0");
+    if (digits.size() < static_cast<std::size_t>(spec.precision)) {
+      digits.insert(0, static_cast<std::size_t>(spec.precision) - digits.size(), '0');
+    }
   }
   std::string sign = neg ? "-" : spec.plus ? "+" : spec.space ? " " : "";
   Spec padspec = spec;

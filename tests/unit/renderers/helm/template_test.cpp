@@ -197,6 +197,10 @@ TEST(TemplateBuiltins, EscapersMatchGo) {
 TEST(TemplateBuiltins, PrintfVerbsFlagsAndWidths) {
   EXPECT_EQ(Ok(R"({{printf "%d|%5d|%-5d|%05d|%x|%X|%o|%+d" 42 42 42 42 255 255 8 3}})"),
             "42|   42|42   |00042|ff|FF|10|+3");
+  // Precision pads integers with zeros; a huge one (fuzz finding: it once
+  // took quadratic time) is linear.
+  EXPECT_EQ(Ok(R"({{printf "%.5d|%.3x|%8.4d|%.0d" 42 10 -7 0}})"), "00042|00a|   -0007|");
+  EXPECT_EQ(Ok(R"({{printf "%.200000d" 1 | len}})"), "200000");
   EXPECT_EQ(Ok(R"({{printf "%s|%10s|%-4s|%.2s|%q|%x" "go" "go" "go" "gopher" "a\"b" "hi"}})"),
             "go|        go|go  |go|\"a\\\"b\"|6869");
   EXPECT_EQ(Ok(R"({{printf "%v %v %.2f %6.1f %e %g" 1.5 .f 3.14159 2.0 1234.5 0.000001}})", Data()),
