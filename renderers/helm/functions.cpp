@@ -784,7 +784,8 @@ FunctionTable MakeHelmFunctions() {
     std::int64_t n = IntParam(a[0]);
     std::string s = Str(a[1]);
     if (n < 0) return Fail("strings: negative Repeat count");
-    if (static_cast<std::uint64_t>(n) * s.size() > (64u << 20)) return MakeError(ErrorCode::kLimitExceeded, "repeat: result too large");
+    if (s.empty()) return Value::String("");
+    if (static_cast<std::uint64_t>(n) > (64u << 20) / s.size()) return MakeError(ErrorCode::kLimitExceeded, "repeat: result too large");
     std::string out;
     for (std::int64_t i = 0; i < n; ++i) out += s;
     return Value::String(out);
@@ -1018,12 +1019,14 @@ FunctionTable MakeHelmFunctions() {
   f["randInt"] = [](CallContext&, Args& a) -> R {
     KEELSON_ARITY("randInt", 2);
     std::int64_t lo = IntParam(a[0]), hi = IntParam(a[1]);
-    if (hi <= lo) return Fail("invalid argument to Intn");
+    // Go computes rand.Intn(hi-lo)+lo in wrapping int arithmetic.
+    std::int64_t span = GoSub(hi, lo);
+    if (span <= 0) return Fail("invalid argument to Intn");
     unsigned char r[8];
     RAND_bytes(r, 8);
     std::uint64_t x = 0;
     for (unsigned char b : r) x = (x << 8) | b;
-    return Value::Int(lo + static_cast<std::int64_t>(x % static_cast<std::uint64_t>(hi - lo)));
+    return Value::Int(lo + static_cast<std::int64_t>(x % static_cast<std::uint64_t>(span)));
   };
   f["uuidv4"] = [](CallContext&, Args& a) -> R {
     KEELSON_ARITY("uuidv4", 0);
@@ -1180,7 +1183,7 @@ FunctionTable MakeHelmFunctions() {
     std::int64_t start = IntParam(a[0]), stop = IntParam(a[1]), step = IntParam(a[2]);
     List out;
     if (step == 0) return Value::NewList();
-    for (std::int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
+    for (std::int64_t i = start; step > 0 ? i < stop : i > stop; i = GoAdd(i, step)) {
       if (out.size() > 1'000'000) return MakeError(ErrorCode::kLimitExceeded, "untilStep: count too large");
       out.push_back(Value::Int(i));
     }
@@ -1203,7 +1206,7 @@ FunctionTable MakeHelmFunctions() {
     }
     std::string out;
     if (step == 0 || (step > 0 && start > end) || (step < 0 && start < end)) return Value::String("");
-    for (std::int64_t i = start; step > 0 ? i <= end : i >= end; i += step) {
+    for (std::int64_t i = start; step > 0 ? i <= end : i >= end; i = GoAdd(i, step)) {
       if (out.size() > (16u << 20)) return MakeError(ErrorCode::kLimitExceeded, "seq: result too large");
       if (!out.empty()) out += ' ';
       out += std::to_string(i);

@@ -194,6 +194,13 @@ TEST(SprigFunctions, MathAndConversions) {
   EXPECT_EQ(Ok(R"({{ mul 9223372036854775807 2 }} {{ div -9223372036854775808 -1 }} {{ mod -9223372036854775808 -1 }})"),
             "-2 -9223372036854775808 0");
   EXPECT_EQ(Ok(R"({{ int 1e300 }} {{ int64 -1e300 }})"), "-9223372036854775808 -9223372036854775808");
+  // Loops and sizes at the edge of int64, as Helm gives them.
+  EXPECT_EQ(Ok(R"({{ repeat 4611686018427387904 "" | quote }} {{ untilStep 9223372036854775805 9223372036854775807 1 }})"),
+            "\"\" [9223372036854775805 9223372036854775806]");
+  EXPECT_NE(Err(R"({{ repeat 4611686018427387904 "ab" }})").find("too large"), std::string::npos);
+  EXPECT_NE(Err(R"({{ randInt -9223372036854775808 9223372036854775807 }})").find("invalid argument to Intn"),
+            std::string::npos);
+  EXPECT_EQ(Ok(R"({{ randInt 5 6 }})"), "5");
 }
 
 TEST(SprigFunctions, EncodingsAndHashes) {
