@@ -39,6 +39,9 @@ TEST_F(DebPackage, InstallsAndPurgesInAThrowawayRoot) {
   testing::ProcessResult install = InstallInto(root);
   ASSERT_EQ(install.exit_code, 0) << install.out << install.err;
   EXPECT_TRUE(std::filesystem::exists(root.path() + "/usr/bin/keelson"));
+  testing::ProcessResult sections = testing::RunProgram({"readelf", "-S", "-W", root.path() + "/usr/bin/keelson"});
+  ASSERT_EQ(sections.exit_code, 0) << sections.err;
+  EXPECT_EQ(sections.out.find(".debug_info"), std::string::npos) << "the packaged binary is not stripped";
   std::string passwd = testing::ReadFileOrDie(root.path() + "/etc/passwd");
   EXPECT_NE(passwd.find("keelson:x:"), std::string::npos) << "postinst did not create the system user";
   EXPECT_TRUE(std::filesystem::is_directory(root.path() + "/var/lib/keelson"));
