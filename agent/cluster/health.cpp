@@ -1,6 +1,5 @@
 #include "agent/cluster/health.h"
 
-#include <cmath>
 #include <cstdint>
 #include <optional>
 
@@ -15,12 +14,7 @@ std::optional<std::int64_t> IntAt(const Node& object, std::initializer_list<std:
   if (n->IsInt()) return n->AsInt();
   // A count written as a float counts only if it is a whole number an int64
   // holds; anything else (1e86, 0.5, NaN) is no count at all.
-  if (n->IsFloat()) {
-    double f = n->AsFloat();
-    if (std::trunc(f) == f && f >= -9.2233720368547758e18 && f < 9.2233720368547758e18) {
-      return static_cast<std::int64_t>(f);
-    }
-  }
+  if (n->IsFloat()) return manifest::WholeInt64(n->AsFloat());
   return std::nullopt;
 }
 

@@ -438,9 +438,8 @@ class Validator {
       // Whole numbers beyond int64 (1e30 as a maxLength) clamp: no count
       // reaches them anyway.
       double f = n->AsFloat();
-      if (f >= 9.2233720368547758e18) return std::numeric_limits<std::int64_t>::max();
-      if (f < -9.2233720368547758e18) return std::numeric_limits<std::int64_t>::min();
-      return static_cast<std::int64_t>(f);
+      if (std::optional<std::int64_t> whole = manifest::WholeInt64(f)) return *whole;
+      return f > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
     }
     Broken(std::string(key) + " must be an integer");
   }

@@ -674,10 +674,8 @@ manifest::Node ToNodeRaw(const Value& v, int depth) {
     case Value::Kind::kInt: return Node::Int(v.AsInt());
     case Value::Kind::kFloat: {
       double f = v.AsFloat();
-      if (std::isfinite(f) && std::trunc(f) == f && std::fabs(f) < 1e21 && std::fabs(f) <= 9.2233720368547758e18) {
-        return Node::Int(static_cast<std::int64_t>(f));
-      }
-      return Node::Float(f);
+      std::optional<std::int64_t> whole = manifest::WholeInt64(f);
+      return whole ? Node::Int(*whole) : Node::Float(f);
     }
     case Value::Kind::kString: return Node::String(v.AsString());
     case Value::Kind::kList: {

@@ -213,11 +213,9 @@ void NormalizeJsonNumbers(Node& node) {
     case Node::Type::kFloat: {
       double f = node.AsFloat();
       // Go's encoding/json prints floats with 'f' below 1e21 and those
-      // without a fraction read back as integers.
-      if (std::isfinite(f) && std::trunc(f) == f && std::fabs(f) < 1e21 &&
-          std::fabs(f) <= 9.2233720368547758e18) {
-        node = Node::Int(static_cast<std::int64_t>(f));
-      }
+      // without a fraction read back as integers (past int64 they stay
+      // floats here).
+      if (std::optional<std::int64_t> whole = WholeInt64(f)) node = Node::Int(*whole);
       return;
     }
     case Node::Type::kSequence:

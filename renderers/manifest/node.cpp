@@ -198,6 +198,13 @@ bool operator==(const Node& a, const Node& b) {
   return false;
 }
 
+std::optional<std::int64_t> WholeInt64(double v) {
+  // 2^63 is exact as a double; the range test is false for NaN.
+  constexpr double kTwo63 = 9223372036854775808.0;
+  if (!(v >= -kTwo63 && v < kTwo63) || std::trunc(v) != v) return std::nullopt;
+  return static_cast<std::int64_t>(v);
+}
+
 std::string FormatGoFloat(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";

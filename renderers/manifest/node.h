@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -119,5 +120,11 @@ struct Node::Entry {
 
 // Go's fmt %v rendering of a float64 ("1e+06", "0.5", "+Inf").
 std::string FormatGoFloat(double v);
+
+// `v` as an int64 when it is a whole number an int64 holds exactly
+// (-2^63 <= v < 2^63); nothing for fractions, NaN, infinities and the rest.
+// Every float-to-count conversion goes through here: casting anything
+// outside that range is undefined behaviour.
+std::optional<std::int64_t> WholeInt64(double v);
 
 }  // namespace keelson::manifest

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "renderers/manifest/json.h"
 #include "renderers/manifest/yaml.h"
 #include "tests/testing/temp_dir.h"
@@ -78,10 +80,15 @@ TEST(Json, NormalizesIntegralFloats) {
   n.Append(Node::Float(3.0));
   n.Append(Node::Float(2.5));
   n.Append(Node::Float(1e22));
+  n.Append(Node::Float(9223372036854775808.0));
+  n.Append(Node::Float(-9223372036854775808.0));
   NormalizeJsonNumbers(n);
   EXPECT_TRUE(n.items()[0].IsInt());
   EXPECT_TRUE(n.items()[1].IsFloat());
   EXPECT_TRUE(n.items()[2].IsFloat());
+  EXPECT_TRUE(n.items()[3].IsFloat()) << "2^63 is past int64";
+  ASSERT_TRUE(n.items()[4].IsInt());
+  EXPECT_EQ(n.items()[4].AsInt(), std::numeric_limits<std::int64_t>::min());
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "renderers/manifest/node.h"
 
 namespace keelson::manifest {
@@ -38,6 +40,20 @@ TEST(Node, FormatsFloatsAsGo) {
   EXPECT_EQ(FormatGoFloat(1234567), "1.234567e+06");
   EXPECT_EQ(FormatGoFloat(-2.25), "-2.25");
   EXPECT_EQ(FormatGoFloat(3), "3");
+}
+
+TEST(Node, WholeInt64TakesOnlyWholeNumbersAnInt64Holds) {
+  EXPECT_EQ(WholeInt64(3.0), 3);
+  EXPECT_EQ(WholeInt64(-0.0), 0);
+  EXPECT_EQ(WholeInt64(-9223372036854775808.0), std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(WholeInt64(9223372036854774784.0), 9223372036854774784);  // the largest double below 2^63
+  EXPECT_EQ(WholeInt64(9223372036854775808.0), std::nullopt);         // 2^63 itself
+  EXPECT_EQ(WholeInt64(-9223372036854777856.0), std::nullopt);        // the next double below -2^63
+  EXPECT_EQ(WholeInt64(2.5), std::nullopt);
+  EXPECT_EQ(WholeInt64(1e300), std::nullopt);
+  EXPECT_EQ(WholeInt64(std::numeric_limits<double>::infinity()), std::nullopt);
+  EXPECT_EQ(WholeInt64(-std::numeric_limits<double>::infinity()), std::nullopt);
+  EXPECT_EQ(WholeInt64(std::numeric_limits<double>::quiet_NaN()), std::nullopt);
 }
 
 TEST(Node, OperatorBracketCreatesMappingPath) {
