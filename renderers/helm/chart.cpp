@@ -7,6 +7,7 @@
 #include <cstring>
 #include <map>
 
+#include "renderers/helm/values.h"
 #include "renderers/manifest/yaml.h"
 
 namespace keelson::helm {
@@ -216,17 +217,6 @@ void ApplyMetadata(const Value& yaml, Map& meta, Chart& chart) {
   chart.kube_version = meta.count("KubeVersion") ? meta["KubeVersion"].AsString() : "";
 }
 
-Result<Value> ParseYamlMap(const std::string& text, const std::string& file) {
-  auto node = ParseFirstYamlDocument(text, file);
-  if (!node.ok()) return std::move(node).error();
-  if (node->IsNull()) return Value::NewMap();
-  if (!node->IsMapping()) {
-    return MakeError(ErrorCode::kInvalidInput, "expected a mapping at the top level", Location{file, 1, 1, ""});
-  }
-  if (Status s = CheckJsonFloats(*node, file); !s) return std::move(s).error();
-  return FromNodeAsJson(*node);
-}
-
 Result<std::shared_ptr<Chart>> LoadFromFiles(std::vector<ChartFile> files, const LoadLimits& limits, int depth,
                                              const std::string& where);
 
@@ -266,7 +256,7 @@ Result<std::shared_ptr<Chart>> LoadFromFiles(std::vector<ChartFile> files, const
   bool have_meta = false;
   for (const auto& f : files) {
     if (f.name != "Chart.yaml") continue;
-    auto y = ParseYamlMap(f.data, where + "Chart.yaml");
+    auto y = ParseValuesFile(f.data, where + "Chart.yaml");
     if (!y.ok()) return std::move(y).error();
     ApplyMetadata(*y, meta, *chart);
     have_meta = true;
@@ -291,13 +281,13 @@ Result<std::shared_ptr<Chart>> LoadFromFiles(std::vector<ChartFile> files, const
       continue;
     }
     if (f.name == "values.yaml") {
-      auto v = ParseYamlMap(f.data, where + "values.yaml");
+      auto v = ParseValuesFile(f.data, where + "values.yaml");
       if (!v.ok()) return std::move(v).error();
       chart->values = std::move(v).value();
       continue;
     }
     if (f.name == "requirements.yaml") {
-      auto y = ParseYamlMap(f.data, where + "requirements.yaml");
+      auto y = ParseValuesFile(f.data, where + "requirements.yaml");
       if (!y.ok()) return std::move(y).error();
       ApplyMetadata(*y, meta, *chart);
       if (chart->api_version == "v1") chart->files.push_back(f);

@@ -818,6 +818,21 @@ Result<manifest::Node> ParseFirstYamlDocument(std::string_view text, const std::
 
 namespace {
 
+bool HasNonFiniteFloat(const manifest::Node& node) {
+  if (node.IsFloat()) return !std::isfinite(node.AsFloat());
+  if (node.IsSequence()) {
+    for (const manifest::Node& item : node.items()) {
+      if (HasNonFiniteFloat(item)) return true;
+    }
+  } else if (node.IsMapping()) {
+    for (const manifest::Node::Entry& e : node.entries()) {
+      if (HasNonFiniteFloat(e.value)) return true;
+    }
+  }
+  return false;
+}
+
+// The one Go's encoder meets first: it walks map keys in sorted order.
 const manifest::Node* FirstNonFiniteFloat(const manifest::Node& node) {
   if (node.IsFloat()) return std::isfinite(node.AsFloat()) ? nullptr : &node;
   if (node.IsSequence()) {
@@ -838,8 +853,9 @@ const manifest::Node* FirstNonFiniteFloat(const manifest::Node& node) {
 }  // namespace
 
 Status CheckJsonFloats(const manifest::Node& node, const std::string& file) {
+  // Every values file goes through here; sort keys only when one is bad.
+  if (!HasNonFiniteFloat(node)) return Status::Ok();
   const manifest::Node* bad = FirstNonFiniteFloat(node);
-  if (bad == nullptr) return Status::Ok();
   double f = bad->AsFloat();
   std::string name = std::isnan(f) ? "NaN" : f > 0 ? "+Inf" : "-Inf";
   return MakeError(ErrorCode::kInvalidInput, "error converting YAML to JSON: json: unsupported value: " + name,

@@ -415,7 +415,7 @@ Result<Value> ParseValuesFile(std::string_view text, const std::string& file) {
   if (!node.ok()) return std::move(node).error();
   if (node->IsNull()) return Value::NewMap();
   if (!node->IsMapping()) {
-    return MakeError(ErrorCode::kInvalidInput, "values must be a mapping", Location{file, 1, 1, ""});
+    return MakeError(ErrorCode::kInvalidInput, "the top level must be a mapping", Location{file, 1, 1, ""});
   }
   if (Status s = CheckJsonFloats(*node, file); !s) return std::move(s).error();
   return FromNodeAsJson(*node);

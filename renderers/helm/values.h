@@ -15,7 +15,8 @@
 namespace keelson::helm {
 
 // A values file decoded as Helm decodes it (YAML 1.1 scalars, numbers as
-// float64); an empty file is an empty map.
+// float64, no NaN or infinities); an empty file is an empty map. Chart.yaml
+// and requirements.yaml are read the same way.
 Result<Value> ParseValuesFile(std::string_view text, const std::string& file);
 
 // Overlays b onto a (b wins, maps merge recursively); returns a new map.
