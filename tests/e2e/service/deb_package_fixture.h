@@ -42,6 +42,9 @@ class DebPackage : public ::testing::Test {
       for (const auto& e : fs::directory_iterator(out)) {
         if (e.path().extension() == ".deb") deb_ = e.path().string();
       }
+      // CPack's staging tree holds another copy of the binary; only the
+      // package is needed from here on.
+      fs::remove_all(out + "/_CPack_Packages");
     } else {
       deb_ = existing;
     }
