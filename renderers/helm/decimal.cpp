@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "renderers/manifest/node.h"
+
 namespace keelson::helm {
 
 namespace {
@@ -128,23 +130,12 @@ std::string ToText(const Digits& d) {
 
 std::optional<ExactDecimal> ExactDecimal::FromDouble(double v) {
   if (!std::isfinite(v)) return std::nullopt;
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-  if (ec != std::errc()) return std::nullopt;
-  std::string_view text(buf, static_cast<std::size_t>(end - buf));
-  std::size_t e = text.find('e');
+  manifest::ShortestDecimal shortest = manifest::ShortestDigits(v);
   ExactDecimal d;
-  std::string digits;
-  for (char c : text.substr(0, e)) {
-    if (c == '-') d.negative_ = true;
-    if (c >= '0' && c <= '9') digits += c;
-  }
-  int exp10 = 0;
-  std::size_t from = e + 1 + (text[e + 1] == '+' ? 1 : 0);
-  std::from_chars(text.data() + from, text.data() + text.size(), exp10);
-  d.exponent_ = exp10 - static_cast<int>(digits.size()) + 1;
-  std::uint64_t m = 0;
-  std::from_chars(digits.data(), digits.data() + digits.size(), m);
+  d.negative_ = shortest.negative;
+  d.exponent_ = shortest.exponent - static_cast<int>(shortest.digits.size()) + 1;
+  std::uint64_t m = 0;  // at most 17 digits
+  std::from_chars(shortest.digits.data(), shortest.digits.data() + shortest.digits.size(), m);
   while (m) {
     d.magnitude_.push_back(static_cast<std::uint32_t>(m % kBase));
     m /= kBase;

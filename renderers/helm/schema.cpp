@@ -72,23 +72,11 @@ struct Decimal {
 };
 
 std::optional<Decimal> ToDecimal(double v) {
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, std::fabs(v), std::chars_format::scientific);
-  if (ec != std::errc()) return std::nullopt;
-  std::string_view text(buf, static_cast<std::size_t>(end - buf));
-  std::size_t e = text.find('e');
-  if (e == std::string_view::npos) return std::nullopt;
+  if (!std::isfinite(v)) return std::nullopt;
+  manifest::ShortestDecimal shortest = manifest::ShortestDigits(std::fabs(v));
   Decimal d;
-  int digits = 0;
-  for (char c : text.substr(0, e)) {
-    if (c < '0' || c > '9') continue;
-    d.mantissa = d.mantissa * 10 + static_cast<std::uint64_t>(c - '0');
-    ++digits;
-  }
-  int exp10 = 0;
-  std::size_t from = e + 1 + (text[e + 1] == '+' ? 1 : 0);
-  std::from_chars(text.data() + from, text.data() + text.size(), exp10);
-  d.exponent = exp10 - digits + 1;
+  for (char c : shortest.digits) d.mantissa = d.mantissa * 10 + static_cast<std::uint64_t>(c - '0');
+  d.exponent = shortest.exponent - static_cast<int>(shortest.digits.size()) + 1;
   return d;
 }
 

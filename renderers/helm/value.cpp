@@ -674,7 +674,10 @@ manifest::Node ToNodeRaw(const Value& v, int depth) {
     case Value::Kind::kInt: return Node::Int(v.AsInt());
     case Value::Kind::kFloat: {
       double f = v.AsFloat();
-      std::optional<std::int64_t> whole = manifest::WholeInt64(f);
+      // Helm's toYaml goes through JSON text, so a whole float comes back
+      // as the int64 that text reads as (past int64 it stays a float here,
+      // where Go's reader would make a uint64).
+      std::optional<std::int64_t> whole = manifest::GoJsonRoundTripInt(f);
       return whole ? Node::Int(*whole) : Node::Float(f);
     }
     case Value::Kind::kString: return Node::String(v.AsString());
@@ -729,49 +732,13 @@ void JsonString(std::string& out, std::string_view s) {
   out += '"';
 }
 
-std::string JsonFloat(double f) {
-  if (!std::isfinite(f)) return "null";
-  double a = std::fabs(f);
-  char buf[64];
-  if (a != 0 && (a < 1e-6 || a >= 1e21)) {
-    std::string s = manifest::FormatGoFloat(f);
-    // Go prints e-07 as e-07 in 'g' but json cleans it to e-7.
-    std::size_t e = s.find('e');
-    if (e != std::string::npos && e + 2 < s.size() && s[e + 2] == '0') s.erase(e + 2, 1);
-    return s;
-  }
-  // Shortest round-trip digits, written out without an exponent as Go's
-  // strconv 'f' with precision -1 does (trailing zeros, not exact digits).
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific);
-  (void)ec;
-  std::string sci(buf, end);
-  bool neg = sci[0] == '-';
-  if (neg) sci.erase(0, 1);
-  std::size_t e = sci.find('e');
-  int exp = std::atoi(sci.c_str() + e + 1);
-  std::string digits;
-  for (std::size_t i = 0; i < e; ++i) {
-    if (sci[i] != '.') digits += sci[i];
-  }
-  std::string out;
-  auto nd = static_cast<int>(digits.size());
-  if (exp >= nd - 1) {
-    out = digits + std::string(static_cast<std::size_t>(exp - (nd - 1)), '0');
-  } else if (exp >= 0) {
-    out = digits.substr(0, static_cast<std::size_t>(exp + 1)) + "." + digits.substr(static_cast<std::size_t>(exp + 1));
-  } else {
-    out = "0." + std::string(static_cast<std::size_t>(-exp - 1), '0') + digits;
-  }
-  return neg ? "-" + out : out;
-}
-
 void JsonAppend(std::string& out, const Value& v, int depth) {
   CheckValueDepth(depth);
   switch (v.kind()) {
     case Value::Kind::kNil: out += "null"; return;
     case Value::Kind::kBool: out += v.AsBool() ? "true" : "false"; return;
     case Value::Kind::kInt: out += std::to_string(v.AsInt()); return;
-    case Value::Kind::kFloat: out += JsonFloat(v.AsFloat()); return;
+    case Value::Kind::kFloat: out += manifest::FormatGoJsonFloat(v.AsFloat()); return;
     case Value::Kind::kString: JsonString(out, v.AsString()); return;
     case Value::Kind::kList: {
       out += '[';

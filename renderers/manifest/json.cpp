@@ -215,7 +215,7 @@ void NormalizeJsonNumbers(Node& node) {
       // Go's encoding/json prints floats with 'f' below 1e21 and those
       // without a fraction read back as integers (past int64 they stay
       // floats here).
-      if (std::optional<std::int64_t> whole = WholeInt64(f)) node = Node::Int(*whole);
+      if (std::optional<std::int64_t> whole = GoJsonRoundTripInt(f)) node = Node::Int(*whole);
       return;
     }
     case Node::Type::kSequence:

@@ -205,43 +205,86 @@ std::optional<std::int64_t> WholeInt64(double v) {
   return static_cast<std::int64_t>(v);
 }
 
+ShortestDecimal ShortestDigits(double v) {
+  assert(std::isfinite(v));
+  // std::to_chars without a precision gives the shortest round-trip digits,
+  // as Go's strconv does with precision -1: "-1.2345e+06".
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  assert(ec == std::errc());
+  std::string_view sci(buf, static_cast<std::size_t>(end - buf));
+  ShortestDecimal out;
+  std::size_t e = sci.find('e');
+  for (char c : sci.substr(0, e)) {
+    if (c == '-') out.negative = true;
+    if (c >= '0' && c <= '9') out.digits += c;
+  }
+  std::size_t from = e + 1 + (sci[e + 1] == '+' ? 1 : 0);
+  std::from_chars(sci.data() + from, sci.data() + sci.size(), out.exponent);
+  return out;
+}
+
+namespace {
+
+// The digits written out without an exponent, as strconv's 'f' with
+// precision -1: trailing zeros where the shortest digits end, not the exact
+// binary value ("1152921504606847000" for 2^60).
+std::string PlainDecimal(const ShortestDecimal& d) {
+  std::string out = d.negative ? "-" : "";
+  auto nd = static_cast<int>(d.digits.size());
+  if (d.exponent < 0) {
+    out += "0." + std::string(static_cast<std::size_t>(-d.exponent - 1), '0') + d.digits;
+  } else if (d.exponent >= nd - 1) {
+    out += d.digits + std::string(static_cast<std::size_t>(d.exponent - (nd - 1)), '0');
+  } else {
+    auto point = static_cast<std::size_t>(d.exponent + 1);
+    out += d.digits.substr(0, point) + "." + d.digits.substr(point);
+  }
+  return out;
+}
+
+// d.ddde±XX with at least `min_exp_digits` exponent digits.
+std::string ExponentDecimal(const ShortestDecimal& d, int min_exp_digits) {
+  std::string out = d.negative ? "-" : "";
+  out += d.digits.substr(0, 1);
+  if (d.digits.size() > 1) out += "." + d.digits.substr(1);
+  out += d.exponent < 0 ? "e-" : "e+";
+  std::string exp = std::to_string(std::abs(d.exponent));
+  if (static_cast<int>(exp.size()) < min_exp_digits) exp.insert(0, static_cast<std::size_t>(min_exp_digits) - exp.size(), '0');
+  return out + exp;
+}
+
+}  // namespace
+
 std::string FormatGoFloat(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   if (v == 0) return std::signbit(v) ? "-0" : "0";
-  // Shortest digits that round-trip, as Go's strconv 'g' with precision -1.
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-  assert(ec == std::errc());
-  std::string sci(buf, end);  // e.g. "-1.2345e+06"
-  std::size_t e = sci.find('e');
-  std::string mantissa = sci.substr(0, e);
-  int exp = std::atoi(sci.c_str() + e + 1);
-  bool negative = mantissa[0] == '-';
-  if (negative) mantissa.erase(0, 1);
-  std::string digits;
-  for (char c : mantissa) {
-    if (c != '.') digits += c;
-  }
-  std::string out = negative ? "-" : "";
-  // Go switches to exponent form below 1e-4 and from 1e6 on (%v, 'g', -1).
-  if (exp < -4 || exp >= 6) {
-    out += digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
-    out += exp < 0 ? "e-" : "e+";
-    int a = std::abs(exp);
-    if (a < 10) out += "0";
-    out += std::to_string(a);
-    return out;
-  }
-  if (exp < 0) {
-    out += "0." + std::string(static_cast<std::size_t>(-exp - 1), '0') + digits;
-  } else if (static_cast<std::size_t>(exp) + 1 >= digits.size()) {
-    out += digits + std::string(static_cast<std::size_t>(exp) + 1 - digits.size(), '0');
-  } else {
-    out += digits.substr(0, static_cast<std::size_t>(exp) + 1) + "." +
-           digits.substr(static_cast<std::size_t>(exp) + 1);
-  }
+  ShortestDecimal d = ShortestDigits(v);
+  // %v is 'g' with the shortest digits, which takes the exponent form
+  // below 1e-4 and from 1e6 on (fmt decides as if the precision were 6).
+  if (d.exponent < -4 || d.exponent >= 6) return ExponentDecimal(d, 2);
+  return PlainDecimal(d);
+}
+
+std::string FormatGoJsonFloat(double v) {
+  if (!std::isfinite(v)) return "null";
+  double a = std::fabs(v);
+  if (a == 0) return std::signbit(v) ? "-0" : "0";
+  ShortestDecimal d = ShortestDigits(v);
+  // encoding/json uses 'e' outside [1e-6, 1e21) and drops the exponent's
+  // padding zero ("1e-07" becomes "1e-7").
+  if (a < 1e-6 || a >= 1e21) return ExponentDecimal(d, 1);
+  return PlainDecimal(d);
+}
+
+std::optional<std::int64_t> GoJsonRoundTripInt(double v) {
+  if (!std::isfinite(v)) return std::nullopt;
+  std::string text = FormatGoJsonFloat(v);
+  if (text.find_first_of(".e") != std::string::npos) return std::nullopt;
+  std::int64_t out = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return out;
 }
 

@@ -118,8 +118,30 @@ struct Node::Entry {
 // Defined once Entry is complete: clang rejects building the entries
 // vector of an incomplete type inside the class body.
 
+// A finite float64 as the shortest decimal that reads back to it:
+// value = ±0.digits... scaled so that digits[0] sits at 10^exponent
+// ("1.25e+06" is digits "125", exponent 6; zero is "0", exponent 0).
+struct ShortestDecimal {
+  bool negative = false;
+  std::string digits;
+  int exponent = 0;
+};
+ShortestDecimal ShortestDigits(double v);
+
 // Go's fmt %v rendering of a float64 ("1e+06", "0.5", "+Inf").
 std::string FormatGoFloat(double v);
+
+// Go's encoding/json text of a float64: shortest digits written out in full
+// from 1e-6 up to 1e21 ("1000000", "1152921504606847000"), an exponent
+// outside ("1e+21", "1e-7"); "null" for NaN and infinities, which Go's
+// encoder refuses and callers check for first.
+std::string FormatGoJsonFloat(double v);
+
+// The int64 Go's YAML and JSON readers make of FormatGoJsonFloat(v): what
+// a float becomes after a trip through encoding/json, as Helm's toYaml and
+// kyaml's JSON round trips take it. Nothing when the text has a fraction or
+// an exponent, or does not fit an int64.
+std::optional<std::int64_t> GoJsonRoundTripInt(double v);
 
 // `v` as an int64 when it is a whole number an int64 holds exactly
 // (-2^63 <= v < 2^63); nothing for fractions, NaN, infinities and the rest.

@@ -89,6 +89,14 @@ TEST(HelmFunctions, ToYamlPrintsWhatSigsYamlPrints) {
   EXPECT_EQ(Ok("{{ toYaml .ports }}", Values()), "- 80\n- 443");
   EXPECT_EQ(Ok("{{ toYaml .big }} {{ toYaml .ratio }}", Values()), "1000000 0.25");
   EXPECT_EQ(Ok("{{ toYaml (dict) }}|{{ toYaml .nothing }}", Values()), "{}|null");
+  // toYaml goes through JSON text as Helm's does: a whole float comes back
+  // as the int64 its shortest digits spell (checked against the Helm
+  // reference: 2^60 prints 1152921504606847000; -2^63's text,
+  // -9223372036854776000, is past int64 and stays a float).
+  Value big = Value::NewMap({{"a", Value::Float(1152921504606846976.0)}, {"b", Value::Float(-9223372036854775808.0)},
+                             {"c", Value::Float(1e21)}, {"d", Value::Float(1e-7)}});
+  EXPECT_EQ(Ok("{{ toYaml . }}", big), "a: 1152921504606847000\nb: -9.223372036854776e+18\nc: 1e+21\nd: 1e-07");
+  EXPECT_EQ(Ok("{{ toJson . }}", big), R"({"a":1152921504606847000,"b":-9223372036854776000,"c":1e+21,"d":1e-7})");
   EXPECT_EQ(Ok("{{ toYaml (dict \"x\" \"yes\" \"y\" \"1\") }}"), "x: \"yes\"\n\"y\": \"1\"");
   EXPECT_EQ(Ok("spec:{{ toYaml .labels | nindent 2 }}", Values()), "spec:\n  app: web\n  tier: fe");
 }

@@ -42,6 +42,33 @@ TEST(Node, FormatsFloatsAsGo) {
   EXPECT_EQ(FormatGoFloat(3), "3");
 }
 
+TEST(Node, FormatsFloatsAsGoJson) {
+  EXPECT_EQ(FormatGoJsonFloat(1000000), "1000000");
+  EXPECT_EQ(FormatGoJsonFloat(1152921504606846976.0), "1152921504606847000");  // 2^60, shortest digits
+  EXPECT_EQ(FormatGoJsonFloat(0.000001), "0.000001");
+  EXPECT_EQ(FormatGoJsonFloat(1e-7), "1e-7");
+  EXPECT_EQ(FormatGoJsonFloat(-2.5e-10), "-2.5e-10");
+  EXPECT_EQ(FormatGoJsonFloat(1e21), "1e+21");
+  EXPECT_EQ(FormatGoJsonFloat(123.25), "123.25");
+  EXPECT_EQ(FormatGoJsonFloat(-0.0), "-0");
+  EXPECT_EQ(FormatGoJsonFloat(std::numeric_limits<double>::quiet_NaN()), "null");
+  ShortestDecimal d = ShortestDigits(-1234500);
+  EXPECT_TRUE(d.negative);
+  EXPECT_EQ(d.digits, "12345");
+  EXPECT_EQ(d.exponent, 6);
+}
+
+TEST(Node, GoJsonRoundTripIntReadsTheShortestDigits) {
+  EXPECT_EQ(GoJsonRoundTripInt(3.0), 3);
+  EXPECT_EQ(GoJsonRoundTripInt(1152921504606846976.0), 1152921504606847000);
+  EXPECT_EQ(GoJsonRoundTripInt(9223372036854774784.0), 9223372036854775000);  // largest double below 2^63
+  EXPECT_EQ(GoJsonRoundTripInt(9223372036854775808.0), std::nullopt);         // "9223372036854776000"
+  EXPECT_EQ(GoJsonRoundTripInt(-9223372036854775808.0), std::nullopt);        // "-9223372036854776000"
+  EXPECT_EQ(GoJsonRoundTripInt(2.5), std::nullopt);
+  EXPECT_EQ(GoJsonRoundTripInt(1e21), std::nullopt);
+  EXPECT_EQ(GoJsonRoundTripInt(std::numeric_limits<double>::infinity()), std::nullopt);
+}
+
 TEST(Node, WholeInt64TakesOnlyWholeNumbersAnInt64Holds) {
   EXPECT_EQ(WholeInt64(3.0), 3);
   EXPECT_EQ(WholeInt64(-0.0), 0);
