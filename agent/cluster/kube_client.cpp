@@ -329,7 +329,7 @@ void KubeClient::InvalidateDiscovery() {
   state_->discovered.clear();
 }
 
-void KubeClient::Interrupt() { state_->own_clock.Interrupt(); }
+void KubeClient::Interrupt() { state_->own_clock.Wake(); }
 
 Result<ResourceMapping> KubeClient::Mapping(const GroupVersionKind& gvk) { return state_->Map(gvk); }
 

@@ -1,5 +1,5 @@
-// HTTP as the cluster client sees it: one request in, one response out, and
-// the clock that retries and rate limits wait on.
+// HTTP as the cluster client sees it: one request in, one response out
+// (the clock that retries and rate limits wait on is in clock.h).
 //
 // HttpTransport is the seam between the API logic and the network: the real
 // one (http_transport.h) speaks HTTP/1.1 over TCP or TLS with a keep-alive
@@ -9,14 +9,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "agent/cluster/clock.h"
 #include "renderers/manifest/result.h"
 
 namespace keelson::cluster {
@@ -64,30 +63,6 @@ class HttpTransport {
   virtual Result<HttpResponse> Send(const HttpRequest& request, const BodySink* sink) = 0;
   // "https://host:port", for messages.
   virtual std::string Describe() const = 0;
-};
-
-// Time and waiting, injectable so backoff and rate limits are testable
-// without sleeping.
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual std::chrono::steady_clock::time_point Now() = 0;
-  // Waits for `duration`; returns false when interrupted by shutdown.
-  virtual bool SleepFor(std::chrono::nanoseconds duration) = 0;
-};
-
-// The real clock. Interrupt() wakes every sleeper and makes later sleeps
-// return false at once; thread-safe.
-class SteadyClock final : public Clock {
- public:
-  std::chrono::steady_clock::time_point Now() override { return std::chrono::steady_clock::now(); }
-  bool SleepFor(std::chrono::nanoseconds duration) override;
-  void Interrupt();
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool interrupted_ = false;
 };
 
 }  // namespace keelson::cluster

@@ -22,7 +22,6 @@
 #include "agent/daemon/leader_election.h"
 #include "agent/daemon/systemd_notify.h"
 #include "agent/notify/from_config.h"  // notifications
-#include "agent/reconcile/clock.h"
 #include "agent/reconcile/drift.h"
 #include "agent/reconcile/environment_reconciler.h"
 #include "agent/reconcile/inventory.h"

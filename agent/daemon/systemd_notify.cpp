@@ -79,7 +79,7 @@ WatchdogClock::time_point WatchdogClock::Now() {
   return real_.Now();
 }
 
-bool WatchdogClock::SleepFor(std::chrono::milliseconds d) {
+bool WatchdogClock::SleepFor(std::chrono::nanoseconds d) {
   if (!watchdog_.enabled()) return real_.SleepFor(d);
   auto end = real_.Now() + d;
   while (true) {

@@ -12,7 +12,7 @@
 #include <mutex>
 #include <string_view>
 
-#include "agent/reconcile/clock.h"
+#include "agent/cluster/clock.h"
 
 namespace keelson::daemon {
 
@@ -46,17 +46,17 @@ class Watchdog {
 // sleeps (the health waits between polls, which can last minutes), so a
 // pass that is making progress is not taken for a hung agent, while one
 // stuck in between still is. The watchdog must outlive it. Thread-safe
-// like RealClock.
-class WatchdogClock final : public reconcile::Clock {
+// like SteadyClock.
+class WatchdogClock final : public cluster::Clock {
  public:
   explicit WatchdogClock(Watchdog& watchdog) : watchdog_(watchdog) {}
   time_point Now() override;
-  bool SleepFor(std::chrono::milliseconds d) override;
+  bool SleepFor(std::chrono::nanoseconds d) override;
   void Wake() override { real_.Wake(); }
 
  private:
   Watchdog& watchdog_;
-  reconcile::RealClock real_;
+  cluster::SteadyClock real_;
 };
 
 // Sends `state` (e.g. "READY=1\nSTATUS=...") to NOTIFY_SOCKET. Returns

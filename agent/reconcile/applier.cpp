@@ -28,12 +28,12 @@ std::vector<ResourceId> ObjectIds(const std::vector<Wave>& waves) {
   return ids;
 }
 
-UnitApplier::UnitApplier(cluster::ClusterClient& client, Clock& clock, ApplierOptions options)
+UnitApplier::UnitApplier(cluster::ClusterClient& client, cluster::Clock& clock, ApplierOptions options)
     : client_(client), clock_(clock), options_(std::move(options)) {}
 
 namespace {
 
-std::chrono::milliseconds Since(Clock& clock, Clock::time_point start) {
+std::chrono::milliseconds Since(cluster::Clock& clock, cluster::Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now() - start);
 }
 
@@ -83,7 +83,7 @@ UnitResult UnitApplier::Apply(const std::vector<Wave>& waves, const Inventory* p
                                    "true on the unit if this is intended)");
     return result;
   }
-  Clock::time_point deadline = clock_.Now() + options_.health_timeout;
+  cluster::Clock::time_point deadline = clock_.Now() + options_.health_timeout;
   for (const Wave& wave : waves) {
     if (!ApplyWave(wave, &result)) return result;
     if (!WaitHealthy(wave, deadline, &result)) return result;
@@ -97,7 +97,7 @@ UnitResult UnitApplier::Apply(const std::vector<Wave>& waves, const Inventory* p
 bool UnitApplier::ApplyWave(const Wave& wave, UnitResult* result) {
   WaveResult wr;
   wr.label = wave.Label();
-  Clock::time_point start = clock_.Now();
+  cluster::Clock::time_point start = clock_.Now();
   cluster::ApplyOptions apply_options;
   apply_options.force = options_.force_conflicts;
   for (const manifest::Object& o : wave.objects) {
@@ -158,9 +158,9 @@ bool UnitApplier::ApplyWave(const Wave& wave, UnitResult* result) {
   return true;
 }
 
-bool UnitApplier::WaitHealthy(const Wave& wave, Clock::time_point deadline, UnitResult* result) {
+bool UnitApplier::WaitHealthy(const Wave& wave, cluster::Clock::time_point deadline, UnitResult* result) {
   WaveResult& wr = result->waves.back();
-  Clock::time_point start = clock_.Now();
+  cluster::Clock::time_point start = clock_.Now();
   std::vector<const manifest::Object*> pending;
   for (const manifest::Object& o : wave.objects) pending.push_back(&o);
   std::chrono::milliseconds interval = options_.poll_interval;

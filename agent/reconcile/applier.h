@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "agent/cluster/client.h"
+#include "agent/cluster/clock.h"
 #include "agent/cluster/object_cache.h"
-#include "agent/reconcile/clock.h"
 #include "agent/reconcile/inventory.h"
 #include "agent/reconcile/wave_planner.h"
 
@@ -73,7 +73,7 @@ struct ApplierOptions {
 
 class UnitApplier {
  public:
-  UnitApplier(cluster::ClusterClient& client, Clock& clock, ApplierOptions options);
+  UnitApplier(cluster::ClusterClient& client, cluster::Clock& clock, ApplierOptions options);
 
   // Applies `waves`; `previous` is the inventory of the last healthy
   // revision (nullptr on first apply). Never returns an Error for a cluster
@@ -84,7 +84,7 @@ class UnitApplier {
 
  private:
   bool ApplyWave(const Wave& wave, UnitResult* result);
-  bool WaitHealthy(const Wave& wave, Clock::time_point deadline, UnitResult* result);
+  bool WaitHealthy(const Wave& wave, cluster::Clock::time_point deadline, UnitResult* result);
   // What the health check reads for `id`: the cached object when it is at
   // least as new as what was applied, else the server's (GetStatus).
   // Returns nullopt when the cache has not seen the applied version yet.
@@ -92,7 +92,7 @@ class UnitApplier {
   void Prune(const std::vector<Wave>& waves, const Inventory& previous, UnitResult* result);
 
   cluster::ClusterClient& client_;
-  Clock& clock_;
+  cluster::Clock& clock_;
   ApplierOptions options_;
   // metadata.generation of each object as the apply returned it.
   std::map<manifest::ResourceId, std::int64_t> applied_generation_;

@@ -45,7 +45,7 @@ std::string ObjectDigest(const manifest::Object& object) {
   return out;
 }
 
-EnvironmentReconciler::EnvironmentReconciler(cluster::ClusterClient& client, Clock& clock, UnitRenderer& renderer,
+EnvironmentReconciler::EnvironmentReconciler(cluster::ClusterClient& client, cluster::Clock& clock, UnitRenderer& renderer,
                                              InventoryStore& inventory, UnitStateStore& states,
                                              ReconcilerOptions options)
     : client_(client),

@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "agent/cluster/client.h"
+#include "agent/cluster/clock.h"
 #include "agent/config/environment.h"
 #include "agent/reconcile/applier.h"
-#include "agent/reconcile/clock.h"
 #include "agent/reconcile/inventory.h"
 #include "agent/reconcile/unit_renderer.h"
 #include "agent/reconcile/unit_state.h"
@@ -104,7 +104,7 @@ struct ReconcilerOptions {
 
 class EnvironmentReconciler {
  public:
-  EnvironmentReconciler(cluster::ClusterClient& client, Clock& clock, UnitRenderer& renderer,
+  EnvironmentReconciler(cluster::ClusterClient& client, cluster::Clock& clock, UnitRenderer& renderer,
                         InventoryStore& inventory, UnitStateStore& states, ReconcilerOptions options);
 
   EnvironmentOutcome Reconcile(const ReconcileRequest& request);
@@ -116,7 +116,7 @@ class EnvironmentReconciler {
   void Rollback(const config::UnitSpec& unit, UnitState* state, UnitOutcome* outcome);
 
   cluster::ClusterClient& client_;
-  Clock& clock_;
+  cluster::Clock& clock_;
   UnitRenderer& renderer_;
   InventoryStore& inventory_;
   UnitStateStore& states_;

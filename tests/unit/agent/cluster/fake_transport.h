@@ -1,5 +1,6 @@
 // Test doubles for the transport layer: a scripted HTTP transport that
-// records every request, and a clock that advances instead of sleeping.
+// records every request, and (fake_clock.h) a clock that advances instead
+// of sleeping.
 #pragma once
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "agent/cluster/transport.h"
+#include "tests/unit/agent/cluster/fake_clock.h"
 
 namespace keelson::cluster::testing {
 
@@ -72,22 +74,6 @@ class FakeTransport final : public HttpTransport {
   Handler handler_;
   mutable std::mutex mu_;
   std::vector<HttpRequest> requests_;
-};
-
-// Time moves only when someone sleeps; every sleep is recorded.
-class FakeClock final : public Clock {
- public:
-  std::chrono::steady_clock::time_point Now() override { return now_; }
-  bool SleepFor(std::chrono::nanoseconds duration) override {
-    sleeps.push_back(duration);
-    now_ += duration;
-    return true;
-  }
-  void Advance(std::chrono::nanoseconds d) { now_ += d; }
-  std::vector<std::chrono::nanoseconds> sleeps;
-
- private:
-  std::chrono::steady_clock::time_point now_{};
 };
 
 }  // namespace keelson::cluster::testing

@@ -51,7 +51,7 @@ TEST(RequestExecutor, RetriesServerErrorsWithExponentialBackoff) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(transport.requests().size(), 4u);
-  EXPECT_EQ(clock.sleeps, (std::vector<std::chrono::nanoseconds>{100ms, 200ms, 400ms}));
+  EXPECT_EQ(clock.sleeps(), (std::vector<std::chrono::nanoseconds>{100ms, 200ms, 400ms}));
   EXPECT_EQ(metrics.Count("get", "500"), 1u);
   EXPECT_EQ(metrics.Count("get", "503"), 1u);
   EXPECT_EQ(metrics.Count("get", "200"), 1u);
@@ -64,7 +64,7 @@ TEST(RequestExecutor, HonoursRetryAfterOn429) {
   RequestMetrics metrics;
   RequestExecutor executor(transport, clock, metrics, NoJitter(), Unlimited());
   ASSERT_TRUE(executor.Execute("list", Get("/x")).ok());
-  EXPECT_EQ(clock.sleeps, (std::vector<std::chrono::nanoseconds>{3s}));
+  EXPECT_EQ(clock.sleeps(), (std::vector<std::chrono::nanoseconds>{3s}));
   EXPECT_EQ(metrics.Count("list", "429"), 1u);
 }
 
@@ -76,7 +76,7 @@ TEST(RequestExecutor, CapsRetryAfter) {
   policy.max_retry_after = 5s;
   RequestExecutor executor(transport, clock, metrics, policy, Unlimited());
   ASSERT_TRUE(executor.Execute("get", Get("/x")).ok());
-  EXPECT_EQ(clock.sleeps, (std::vector<std::chrono::nanoseconds>{5s}));
+  EXPECT_EQ(clock.sleeps(), (std::vector<std::chrono::nanoseconds>{5s}));
 }
 
 TEST(RequestExecutor, RetriesDroppedConnectionsThenGivesUpClearly) {
@@ -126,9 +126,9 @@ TEST(RequestExecutor, JitterStaysWithinItsFraction) {
   policy.jitter = 0.5;
   RequestExecutor executor(transport, clock, metrics, policy, Unlimited(), 42);
   ASSERT_TRUE(executor.Execute("get", Get("/x")).ok());
-  ASSERT_EQ(clock.sleeps.size(), 3u);
+  ASSERT_EQ(clock.sleeps().size(), 3u);
   std::chrono::nanoseconds base = 100ms;
-  for (auto sleep : clock.sleeps) {
+  for (auto sleep : clock.sleeps()) {
     EXPECT_GE(sleep, base);
     EXPECT_LE(sleep, base * 3 / 2);
     base *= 2;
@@ -141,7 +141,7 @@ TEST(RequestExecutor, RateLimitAllowsBurstThenPacesAtQps) {
   RequestMetrics metrics;
   RequestExecutor executor(transport, clock, metrics, NoJitter(), RateLimit{10, 3});
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(executor.Execute("get", Get("/x")).ok());
-  EXPECT_TRUE(clock.sleeps.empty());
+  EXPECT_TRUE(clock.sleeps().empty());
   auto before = clock.Now();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(executor.Execute("get", Get("/x")).ok());
   // Five more at 10/s take half a second of (fake) waiting.
@@ -177,9 +177,9 @@ TEST(RequestExecutor, ParsesRetryAfter) {
   EXPECT_FALSE(ParseRetryAfter(""));
 }
 
-TEST(SteadyClock, InterruptWakesSleepers) {
+TEST(SteadyClock, WakeEndsSleeps) {
   SteadyClock clock;
-  clock.Interrupt();
+  clock.Wake();
   EXPECT_FALSE(clock.SleepFor(std::chrono::hours(1)));
 }
 

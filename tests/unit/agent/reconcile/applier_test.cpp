@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/reconcile/applier.h"
+#include "tests/unit/agent/cluster/fake_clock.h"
 #include "tests/unit/agent/reconcile/simulated_cluster.h"
 
 namespace keelson::reconcile {
@@ -39,7 +40,7 @@ std::vector<std::string> Applies(const cluster::FakeClusterClient& fake) {
 TEST(UnitApplier, AppliesWaveByWaveWaitingForHealth) {
   testing::SimulatedCluster cluster;
   cluster.ready_after_polls = 3;
-  FakeClock clock;
+  cluster::testing::FakeClock clock;
   std::vector<std::string> healthy_waves;
   ApplierOptions options;
   options.on_wave = [&](const WaveResult& w) { healthy_waves.push_back(w.label); };
@@ -60,7 +61,7 @@ TEST(UnitApplier, AppliesWaveByWaveWaitingForHealth) {
 
 TEST(UnitApplier, SecondApplyIsUnchanged) {
   testing::SimulatedCluster cluster;
-  FakeClock clock;
+  cluster::testing::FakeClock clock;
   UnitApplier applier(cluster, clock, {});
   auto waves = Plan(kConfigMap);
   ASSERT_TRUE(applier.Apply(waves, nullptr).healthy);
@@ -71,7 +72,7 @@ TEST(UnitApplier, SecondApplyIsUnchanged) {
 
 TEST(UnitApplier, FailingRolloutStopsLaterWaves) {
   testing::SimulatedCluster cluster;
-  FakeClock clock;
+  cluster::testing::FakeClock clock;
   UnitApplier applier(cluster, clock, {});
   UnitResult r =
       applier.Apply(Plan(Deployment("web", "nginx:broken") + "---\n" + Deployment("late", "nginx", "1")), nullptr);
@@ -86,7 +87,7 @@ TEST(UnitApplier, FailingRolloutStopsLaterWaves) {
 TEST(UnitApplier, HealthTimeoutIsReported) {
   testing::SimulatedCluster cluster;
   cluster.ready_after_polls = 1000;
-  FakeClock clock;
+  cluster::testing::FakeClock clock;
   ApplierOptions options;
   options.health_timeout = std::chrono::seconds(30);
   UnitApplier applier(cluster, clock, options);
@@ -100,7 +101,7 @@ TEST(UnitApplier, HealthTimeoutIsReported) {
 
 TEST(UnitApplier, PrunesWhatLeftTheRenderInReverseOrder) {
   testing::SimulatedCluster cluster;
-  FakeClock clock;
+  cluster::testing::FakeClock clock;
   UnitApplier applier(cluster, clock, {});
   auto first = Plan(kNamespace + "---\n" + kConfigMap + "---\n" + Deployment("web", "nginx"));
   ASSERT_TRUE(applier.Apply(first, nullptr).healthy);
@@ -118,7 +119,7 @@ TEST(UnitApplier, PrunesWhatLeftTheRenderInReverseOrder) {
 
 TEST(UnitApplier, PruneOptOutAnnotationIsHonoured) {
   testing::SimulatedCluster cluster;
-  FakeClock clock;
+  cluster::testing::FakeClock clock;
   UnitApplier applier(cluster, clock, {});
   std::string kept = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keep\n  namespace: app\n"
                      "  annotations: {keelson.dev/prune: disabled}\n";
@@ -133,7 +134,7 @@ TEST(UnitApplier, PruneOptOutAnnotationIsHonoured) {
 
 TEST(UnitApplier, EmptyRenderNeverPrunesEverythingUnlessAllowed) {
   testing::SimulatedCluster cluster;
-  FakeClock clock;
+  cluster::testing::FakeClock clock;
   auto first = Plan(kConfigMap);
   UnitApplier applier(cluster, clock, {});
   ASSERT_TRUE(applier.Apply(first, nullptr).healthy);
@@ -158,7 +159,7 @@ TEST(UnitApplier, EmptyRenderNeverPrunesEverythingUnlessAllowed) {
 TEST(UnitApplier, EveryInjectedFailureIsReported) {
   for (std::size_t n = 1; n <= 12; ++n) {
     testing::SimulatedCluster cluster;
-    FakeClock clock;
+    cluster::testing::FakeClock clock;
     auto first = Plan(kNamespace + "---\n" + kConfigMap + "---\n" + Deployment("web", "nginx"));
     UnitApplier applier(cluster, clock, {});
     ASSERT_TRUE(applier.Apply(first, nullptr).healthy);

@@ -8,6 +8,7 @@
 #include "agent/reconcile/environment_reconciler.h"
 #include "renderers/manifest/yaml.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/unit/agent/cluster/fake_clock.h"
 #include "tests/unit/agent/reconcile/simulated_cluster.h"
 
 namespace keelson::reconcile {
@@ -33,7 +34,7 @@ std::string Deployment(const std::string& image) {
 
 struct Fixture {
   testing::SimulatedCluster cluster;
-  FakeClock clock;
+  cluster::testing::FakeClock clock;
   BuiltinUnitRenderer renderer;
   keelson::testing::TempDir state;
   FileInventoryStore inventory{state.path() + "/inventory"};
