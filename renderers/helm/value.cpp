@@ -216,10 +216,9 @@ std::string Hex(std::uint32_t v, int digits) {
 }  // namespace
 
 std::int64_t GoFloatToInt64(double f) {
-  if (!std::isfinite(f) || f >= 9.2233720368547758e18 || f < -9.2233720368547758e18) {
-    return std::numeric_limits<std::int64_t>::min();
-  }
-  return static_cast<std::int64_t>(f);
+  // Truncation toward zero; NaN, infinities and the out of range give what
+  // amd64's conversion gives.
+  return manifest::WholeInt64(std::trunc(f)).value_or(std::numeric_limits<std::int64_t>::min());
 }
 
 std::int64_t GoAdd(std::int64_t a, std::int64_t b) {
@@ -785,21 +784,10 @@ Result<manifest::Node> ParseFirstYamlDocument(std::string_view text, const std::
 
 namespace {
 
-bool HasNonFiniteFloat(const manifest::Node& node) {
-  if (node.IsFloat()) return !std::isfinite(node.AsFloat());
-  if (node.IsSequence()) {
-    for (const manifest::Node& item : node.items()) {
-      if (HasNonFiniteFloat(item)) return true;
-    }
-  } else if (node.IsMapping()) {
-    for (const manifest::Node::Entry& e : node.entries()) {
-      if (HasNonFiniteFloat(e.value)) return true;
-    }
-  }
-  return false;
-}
-
-// The one Go's encoder meets first: it walks map keys in sorted order.
+// The one Go's encoder meets first: it walks map keys in sorted order, so
+// in a mapping the bad value under the smallest key wins. One pass, no
+// sorting: an entry is looked into only when its key is smaller than that of
+// the best found so far.
 const manifest::Node* FirstNonFiniteFloat(const manifest::Node& node) {
   if (node.IsFloat()) return std::isfinite(node.AsFloat()) ? nullptr : &node;
   if (node.IsSequence()) {
@@ -807,12 +795,16 @@ const manifest::Node* FirstNonFiniteFloat(const manifest::Node& node) {
       if (const manifest::Node* bad = FirstNonFiniteFloat(item)) return bad;
     }
   } else if (node.IsMapping()) {
-    std::vector<const manifest::Node::Entry*> sorted;
-    for (const manifest::Node::Entry& e : node.entries()) sorted.push_back(&e);
-    std::stable_sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->key < b->key; });
-    for (const manifest::Node::Entry* e : sorted) {
-      if (const manifest::Node* bad = FirstNonFiniteFloat(e->value)) return bad;
+    const std::string* best_key = nullptr;
+    const manifest::Node* best = nullptr;
+    for (const manifest::Node::Entry& e : node.entries()) {
+      if (best_key != nullptr && !(e.key < *best_key)) continue;
+      if (const manifest::Node* bad = FirstNonFiniteFloat(e.value)) {
+        best_key = &e.key;
+        best = bad;
+      }
     }
+    return best;
   }
   return nullptr;
 }
@@ -820,9 +812,8 @@ const manifest::Node* FirstNonFiniteFloat(const manifest::Node& node) {
 }  // namespace
 
 Status CheckJsonFloats(const manifest::Node& node, const std::string& file) {
-  // Every values file goes through here; sort keys only when one is bad.
-  if (!HasNonFiniteFloat(node)) return Status::Ok();
   const manifest::Node* bad = FirstNonFiniteFloat(node);
+  if (bad == nullptr) return Status::Ok();
   double f = bad->AsFloat();
   std::string name = std::isnan(f) ? "NaN" : f > 0 ? "+Inf" : "-Inf";
   return MakeError(ErrorCode::kInvalidInput, "error converting YAML to JSON: json: unsupported value: " + name,
