@@ -565,21 +565,24 @@ class Validator {
 
   void Number(const Node& schema, const Value& v, Outcome& out, const std::string& context) {
     double x = v.IsInt() ? static_cast<double>(v.AsInt()) : v.AsFloat();
-    auto number = [&](const char* key) -> const Node* {
+    // Only the exclusive bounds may be booleans (draft 4's flag form).
+    auto number = [&](const char* key, bool flag_allowed = false) -> const Node* {
       const Node* n = Keyword(schema, key);
-      if (n != nullptr && !IsNumberNode(*n) && !n->IsBool()) Broken(std::string(key) + " must be a number");
+      if (n != nullptr && !IsNumberNode(*n) && !(flag_allowed && n->IsBool())) {
+        Broken(std::string(key) + " must be a number");
+      }
       return n;
     };
-    if (const Node* m = number("multipleOf"); m != nullptr && IsNumberNode(*m)) {
+    if (const Node* m = number("multipleOf")) {
       if (NumberOf(*m) <= 0) Broken("multipleOf must be strictly greater than 0");
       if (!IsMultipleOf(x, NumberOf(*m))) out.Add(context, "Must be a multiple of " + FormatBound(*m));
     }
     // Draft 4 writes exclusiveMaximum: true next to maximum; later drafts
     // give the bound itself. Both are accepted, as the library does.
     const Node* maximum = number("maximum");
-    const Node* exclusive_max = number("exclusiveMaximum");
+    const Node* exclusive_max = number("exclusiveMaximum", true);
     const Node* minimum = number("minimum");
-    const Node* exclusive_min = number("exclusiveMinimum");
+    const Node* exclusive_min = number("exclusiveMinimum", true);
     if (exclusive_max != nullptr && exclusive_max->IsBool()) {
       if (maximum == nullptr) Broken("exclusiveMaximum cannot be used without maximum");
       if (exclusive_max->AsBool()) std::swap(maximum, exclusive_max);

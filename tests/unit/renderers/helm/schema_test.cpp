@@ -159,6 +159,14 @@ TEST(HelmSchema, BadSchemasFailWithoutCrashing) {
   EXPECT_FALSE(CheckValuesAgainstSchema(R"({"properties": {"a": {"$ref": "#/nowhere"}}})", Yaml("a: 1\n")).ok());
   EXPECT_FALSE(CheckValuesAgainstSchema(R"({"$ref": "#"})", Value::NewMap()).ok());  // refers to itself forever
   EXPECT_FALSE(CheckValuesAgainstSchema(R"({"pattern": "("})", Value::String("x")).ok());
+  // Only exclusiveMaximum and exclusiveMinimum take draft 4's boolean form.
+  for (const char* bound : {"maximum", "minimum", "multipleOf"}) {
+    auto r = CheckValuesAgainstSchema(std::string(R"({"properties": {"a": {")") + bound + R"(": false}}})",
+                                      Yaml("a: 1\n"));
+    ASSERT_FALSE(r.ok()) << bound;
+    EXPECT_NE(r.error().message.find(std::string(bound) + " must be a number"), std::string::npos)
+        << r.error().message;
+  }
   EXPECT_TRUE(CheckValuesAgainstSchema(R"({"properties": {"a": {"$ref": "http://example.com/s.json"}}})",
                                        Value::NewMap())
                   .ok());  // never reached: no value at "a"
