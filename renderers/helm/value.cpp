@@ -671,14 +671,7 @@ manifest::Node ToNodeRaw(const Value& v, int depth) {
     case Value::Kind::kNil: return Node::Null();
     case Value::Kind::kBool: return Node::Bool(v.AsBool());
     case Value::Kind::kInt: return Node::Int(v.AsInt());
-    case Value::Kind::kFloat: {
-      double f = v.AsFloat();
-      // Helm's toYaml goes through JSON text, so a whole float comes back
-      // as the int64 that text reads as (past int64 it stays a float here,
-      // where Go's reader would make a uint64).
-      std::optional<std::int64_t> whole = manifest::GoJsonRoundTripInt(f);
-      return whole ? Node::Int(*whole) : Node::Float(f);
-    }
+    case Value::Kind::kFloat: return Node::Float(v.AsFloat());
     case Value::Kind::kString: return Node::String(v.AsString());
     case Value::Kind::kList: {
       Node out = Node::Sequence();
@@ -820,7 +813,7 @@ Status CheckJsonFloats(const manifest::Node& node, const std::string& file) {
                    Location{file, bad->mark().line, bad->mark().column, {}});
 }
 
-manifest::Node ToJsonNode(const Value& v) { return ToNodeRaw(v, 0); }
+manifest::Node ToNode(const Value& v) { return ToNodeRaw(v, 0); }
 
 std::string ToJsonText(const Value& v) {
   std::string out;
@@ -829,7 +822,12 @@ std::string ToJsonText(const Value& v) {
 }
 
 std::string ToYamlText(const Value& v) {
-  std::string text = manifest::EmitYaml(ToJsonNode(v));
+  // Helm's toYaml marshals to JSON and reads that back with go-yaml v2
+  // before printing, which turns whole floats into integers; toYamlPretty
+  // encodes the value directly and keeps them floats (1e+06).
+  manifest::EmitOptions options;
+  options.floats_through_json = true;
+  std::string text = manifest::EmitYaml(ToNode(v), options);
   if (!text.empty() && text.back() == '\n') text.pop_back();
   return text;
 }
@@ -1036,7 +1034,7 @@ std::string ToYamlPrettyText(const Value& v) {
   manifest::EmitOptions options;
   options.indent_sequences = true;
   options.width = std::numeric_limits<int>::max();
-  std::string text = manifest::EmitYaml(ToJsonNode(v), options);
+  std::string text = manifest::EmitYaml(ToNode(v), options);
   if (!text.empty() && text.back() == '\n') text.pop_back();
   return text;
 }

@@ -211,9 +211,10 @@ Value DeepCopy(const Value& v, int depth = 0);
 Value FromNodeAsJson(const manifest::Node& node);
 // Keeps ints as Go ints (int64) — the --set and YAML-v2 direct decoding.
 Value FromNodeTyped(const manifest::Node& node);
-// What encoding/json would produce, read back into a Node: whole floats
-// below 1e21 become ints, objects print their fields.
-manifest::Node ToJsonNode(const Value& v);
+// The value as a Node for the YAML emitter: floats stay floats (the
+// emitter's floats_through_json option prints them as Helm's toYaml does),
+// objects as their printed text.
+manifest::Node ToNode(const Value& v);
 // Parses the first document of a YAML stream the way sigs.k8s.io/yaml
 // does (YAML 1.1 scalars); later documents are ignored, an empty stream is
 // null.

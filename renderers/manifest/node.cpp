@@ -278,14 +278,29 @@ std::string FormatGoJsonFloat(double v) {
   return PlainDecimal(d);
 }
 
-std::optional<std::int64_t> GoJsonRoundTripInt(double v) {
+namespace {
+
+// FormatGoJsonFloat(v) read as a T, when it is an integer text T holds.
+template <typename T>
+std::optional<T> ReadGoJsonInteger(double v) {
   if (!std::isfinite(v)) return std::nullopt;
   std::string text = FormatGoJsonFloat(v);
   if (text.find_first_of(".e") != std::string::npos) return std::nullopt;
-  std::int64_t out = 0;
+  T out = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return out;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> GoJsonRoundTripInt(double v) { return ReadGoJsonInteger<std::int64_t>(v); }
+
+std::optional<std::uint64_t> GoJsonRoundTripUint(double v) {
+  // Whatever an int64 holds reads back as one; from_chars refuses a sign
+  // for unsigned types, so negative texts fall through as floats.
+  if (GoJsonRoundTripInt(v)) return std::nullopt;
+  return ReadGoJsonInteger<std::uint64_t>(v);
 }
 
 }  // namespace keelson::manifest

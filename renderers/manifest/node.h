@@ -142,6 +142,10 @@ std::string FormatGoJsonFloat(double v);
 // kyaml's JSON round trips take it. Nothing when the text has a fraction or
 // an exponent, or does not fit an int64.
 std::optional<std::int64_t> GoJsonRoundTripInt(double v);
+// The uint64 go-yaml v2 makes of that text when it is a whole number past
+// int64 that fits a uint64 ("12000000000000000000"); nothing otherwise,
+// negative numbers included (those read back as floats).
+std::optional<std::uint64_t> GoJsonRoundTripUint(double v);
 
 // `v` as an int64 when it is a whole number an int64 holds exactly
 // (-2^63 <= v < 2^63); nothing for fractions, NaN, infinities and the rest.

@@ -71,6 +71,11 @@ struct EmitOptions {
   // go-yaml v3 does with SetIndent(2) (Helm's toYamlPretty); go-yaml v2
   // leaves it at the key's column.
   bool indent_sequences = false;
+  // Print floats as go-yaml v2 prints what it reads back from Go's JSON
+  // text of them, the round trip Helm's toYaml takes: a whole number
+  // below 1e21 prints as the int64 or uint64 that text reads as (1e+06 as
+  // 1000000, 1.2e+19 as 12000000000000000000), anything else as a float.
+  bool floats_through_json = false;
 };
 
 // One document, ending with a newline, without a leading `---`.

@@ -422,6 +422,13 @@ class Writer {
       case Node::Type::kFloat: {
         double f = v.AsFloat();
         std::string s = std::isnan(f) ? ".nan" : std::isinf(f) ? (f > 0 ? ".inf" : "-.inf") : FormatGoFloat(f);
+        if (options_.floats_through_json) {
+          if (std::optional<std::int64_t> i = GoJsonRoundTripInt(f)) {
+            s = std::to_string(*i);
+          } else if (std::optional<std::uint64_t> u = GoJsonRoundTripUint(f)) {
+            s = std::to_string(*u);
+          }
+        }
         Indicator(s, true);
         return;
       }

@@ -97,6 +97,16 @@ TEST(HelmFunctions, ToYamlPrintsWhatSigsYamlPrints) {
                              {"c", Value::Float(1e21)}, {"d", Value::Float(1e-7)}});
   EXPECT_EQ(Ok("{{ toYaml . }}", big), "a: 1152921504606847000\nb: -9.223372036854776e+18\nc: 1e+21\nd: 1e-07");
   EXPECT_EQ(Ok("{{ toJson . }}", big), R"({"a":1152921504606847000,"b":-9223372036854776000,"c":1e+21,"d":1e-7})");
+  // Past int64, go-yaml reads the JSON text as a uint64 when it fits one
+  // (the text's digits, not the float's exact value: 2^63 + 2048 prints
+  // 9223372036854778000); negative texts and those past uint64 stay floats.
+  Value unsigned_range = Value::NewMap({{"a", Value::Float(1.2e19)},
+                                        {"b", Value::Float(9223372036854777856.0)},
+                                        {"c", Value::Float(-1.2e19)},
+                                        {"d", Value::Float(18446744073709551615.0)},
+                                        {"e", Value::Float(1e20)}});
+  EXPECT_EQ(Ok("{{ toYaml . }}", unsigned_range),
+            "a: 12000000000000000000\nb: 9223372036854778000\nc: -1.2e+19\nd: 1.8446744073709552e+19\ne: 1e+20");
   EXPECT_EQ(Ok("{{ toYaml (dict \"x\" \"yes\" \"y\" \"1\") }}"), "x: \"yes\"\n\"y\": \"1\"");
   EXPECT_EQ(Ok("spec:{{ toYaml .labels | nindent 2 }}", Values()), "spec:\n  app: web\n  tier: fe");
 }
@@ -446,6 +456,13 @@ TEST(HelmFunctions, ToYamlPrettyIndentsSequencesAndDoesNotFold) {
             "a:\n  - b:\n      - 1\n      - 2\n    c:\n      d:\n        - - 3");
   std::string long_text = "a very long string that goes on and on and on and on and on and on and on and on and on forever";
   EXPECT_EQ(Ok("{{ toYamlPretty \"" + long_text + "\" }}"), long_text);
+  // toYamlPretty encodes the value itself, without toYaml's trip through
+  // JSON: whole floats print as Go prints floats.
+  EXPECT_EQ(Ok("{{ toYamlPretty . }}", Value::NewMap({{"big", Value::Float(1000000)},
+                                                      {"huge", Value::Float(1.2e19)},
+                                                      {"small", Value::Float(3)},
+                                                      {"int", Value::Int64(1000000)}})),
+            "big: 1e+06\nhuge: 1.2e+19\nint: 1000000\nsmall: 3");
   EXPECT_EQ(Ok("{{ toYaml \"" + long_text + "\" }}"),
             "a very long string that goes on and on and on and on and on and on and on and on and\n  on forever");
 }

@@ -69,6 +69,16 @@ TEST(Node, GoJsonRoundTripIntReadsTheShortestDigits) {
   EXPECT_EQ(GoJsonRoundTripInt(std::numeric_limits<double>::infinity()), std::nullopt);
 }
 
+TEST(Node, GoJsonRoundTripUintTakesOnlyTheRangePastInt64) {
+  EXPECT_EQ(GoJsonRoundTripUint(3.0), std::nullopt);  // an int64
+  EXPECT_EQ(GoJsonRoundTripUint(9223372036854775808.0), 9223372036854776000u);
+  EXPECT_EQ(GoJsonRoundTripUint(1.2e19), 12000000000000000000u);
+  EXPECT_EQ(GoJsonRoundTripUint(18446744073709549568.0), 18446744073709550000u);  // largest double below 2^64
+  EXPECT_EQ(GoJsonRoundTripUint(18446744073709551616.0), std::nullopt);           // "18446744073709552000"
+  EXPECT_EQ(GoJsonRoundTripUint(-1.2e19), std::nullopt);
+  EXPECT_EQ(GoJsonRoundTripUint(1e20), std::nullopt);
+}
+
 TEST(Node, WholeInt64TakesOnlyWholeNumbersAnInt64Holds) {
   EXPECT_EQ(WholeInt64(3.0), 3);
   EXPECT_EQ(WholeInt64(-0.0), 0);
