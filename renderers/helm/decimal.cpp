@@ -1,7 +1,6 @@
 #include "renderers/helm/decimal.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -133,12 +132,9 @@ std::optional<ExactDecimal> ExactDecimal::FromDouble(double v) {
   manifest::ShortestDecimal shortest = manifest::ShortestDigits(v);
   ExactDecimal d;
   d.negative_ = shortest.negative;
-  d.exponent_ = shortest.exponent - static_cast<int>(shortest.digits.size()) + 1;
-  std::uint64_t m = 0;  // at most 17 digits
-  std::from_chars(shortest.digits.data(), shortest.digits.data() + shortest.digits.size(), m);
-  while (m) {
+  d.exponent_ = shortest.MantissaExponent();
+  for (std::uint64_t m = shortest.Mantissa(); m != 0; m /= kBase) {
     d.magnitude_.push_back(static_cast<std::uint32_t>(m % kBase));
-    m /= kBase;
   }
   if (d.magnitude_.empty()) d.negative_ = false;
   return d;

@@ -64,36 +64,20 @@ std::string FormatBound(const Node& n) {
   return n.IsInt() ? std::to_string(n.AsInt()) : manifest::FormatGoFloat(n.AsFloat());
 }
 
-// A decimal number as mantissa * 10^exponent, from its shortest text (at
-// most 17 digits, so the mantissa fits).
-struct Decimal {
-  std::uint64_t mantissa = 0;
-  int exponent = 0;
-};
-
-std::optional<Decimal> ToDecimal(double v) {
-  if (!std::isfinite(v)) return std::nullopt;
-  manifest::ShortestDecimal shortest = manifest::ShortestDigits(std::fabs(v));
-  Decimal d;
-  for (char c : shortest.digits) d.mantissa = d.mantissa * 10 + static_cast<std::uint64_t>(c - '0');
-  d.exponent = shortest.exponent - static_cast<int>(shortest.digits.size()) + 1;
-  return d;
-}
-
 // Exactly "value / divisor is an integer" on the decimal values Go's
 // big.Rat sees (the shortest decimal texts of the two numbers).
 bool IsMultipleOf(double value, double divisor) {
-  auto a = ToDecimal(value), b = ToDecimal(divisor);
-  if (!a || !b || b->mantissa == 0) {
+  if (!std::isfinite(value) || !std::isfinite(divisor) || divisor == 0) {
     double q = value / divisor;
     return std::isfinite(q) && q == std::floor(q);
   }
-  if (a->mantissa == 0) return true;
-  std::uint64_t x = a->mantissa, y = b->mantissa;
+  manifest::ShortestDecimal a = manifest::ShortestDigits(value), b = manifest::ShortestDigits(divisor);
+  if (a.Mantissa() == 0) return true;
+  std::uint64_t x = a.Mantissa(), y = b.Mantissa();
   std::uint64_t g = std::gcd(x, y);
   x /= g;
   y /= g;
-  int shift = a->exponent - b->exponent;  // quotient = x / y * 10^shift
+  int shift = a.MantissaExponent() - b.MantissaExponent();  // |quotient| = x / y * 10^shift
   if (shift >= 0) {
     // y must divide 10^shift.
     for (int i = 0; i < shift && y % 2 == 0; ++i) y /= 2;

@@ -224,6 +224,12 @@ ShortestDecimal ShortestDigits(double v) {
   return out;
 }
 
+std::uint64_t ShortestDecimal::Mantissa() const {
+  std::uint64_t m = 0;
+  for (char c : digits) m = m * 10 + static_cast<std::uint64_t>(c - '0');
+  return m;
+}
+
 namespace {
 
 // The digits written out without an exponent, as strconv's 'f' with

@@ -125,6 +125,12 @@ struct ShortestDecimal {
   bool negative = false;
   std::string digits;
   int exponent = 0;
+
+  // The same value as ±Mantissa() * 10^MantissaExponent(): the digits as
+  // one integer (at most 17 of them, so it fits) and the power of ten of
+  // the last one (0.075 is 75 * 10^-3).
+  std::uint64_t Mantissa() const;
+  int MantissaExponent() const { return exponent - static_cast<int>(digits.size()) + 1; }
 };
 ShortestDecimal ShortestDigits(double v);
 

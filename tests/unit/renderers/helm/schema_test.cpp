@@ -103,6 +103,7 @@ TEST(HelmSchema, MultipleOfIsExactOnDecimals) {
   // multiple of 0.01 (floating point says 7.000000000000001).
   const std::string schema = R"({"properties": {"a": {"multipleOf": 0.01}, "b": {"multipleOf": 2.5}}})";
   EXPECT_EQ(Check(schema, "a: 0.07\nb: 12.5\n"), Lines{});
+  EXPECT_EQ(Check(schema, "a: -0.07\nb: -0\n"), Lines{});  // signs play no part
   EXPECT_EQ(Check(schema, "a: 0.075\nb: 1e3\n"), Lines{"a: Must be a multiple of 0.01"});
 }
 

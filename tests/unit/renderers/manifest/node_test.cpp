@@ -56,6 +56,14 @@ TEST(Node, FormatsFloatsAsGoJson) {
   EXPECT_TRUE(d.negative);
   EXPECT_EQ(d.digits, "12345");
   EXPECT_EQ(d.exponent, 6);
+  EXPECT_EQ(d.Mantissa(), 12345u);
+  EXPECT_EQ(d.MantissaExponent(), 2);
+  ShortestDecimal small = ShortestDigits(0.075);
+  EXPECT_EQ(small.Mantissa(), 75u);
+  EXPECT_EQ(small.MantissaExponent(), -3);
+  ShortestDecimal widest = ShortestDigits(0.30000000000000004);  // 17 digits
+  EXPECT_EQ(widest.Mantissa(), 30000000000000004u);
+  EXPECT_EQ(widest.MantissaExponent(), -17);
 }
 
 TEST(Node, GoJsonRoundTripIntReadsTheShortestDigits) {
