@@ -72,8 +72,8 @@ bool IsMultipleOf(double value, double divisor) {
     return std::isfinite(q) && q == std::floor(q);
   }
   manifest::ShortestDecimal a = manifest::ShortestDigits(value), b = manifest::ShortestDigits(divisor);
-  if (a.Mantissa() == 0) return true;
   std::uint64_t x = a.Mantissa(), y = b.Mantissa();
+  if (x == 0) return true;
   std::uint64_t g = std::gcd(x, y);
   x /= g;
   y /= g;

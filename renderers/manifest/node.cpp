@@ -303,9 +303,11 @@ std::optional<T> ReadGoJsonInteger(double v) {
 std::optional<std::int64_t> GoJsonRoundTripInt(double v) { return ReadGoJsonInteger<std::int64_t>(v); }
 
 std::optional<std::uint64_t> GoJsonRoundTripUint(double v) {
-  // Whatever an int64 holds reads back as one; from_chars refuses a sign
-  // for unsigned types, so negative texts fall through as floats.
-  if (GoJsonRoundTripInt(v)) return std::nullopt;
+  // Below 2^63 the shortest text fits an int64 (the largest double below
+  // reads "9223372036854775000"), from 2^63 on it does not
+  // ("9223372036854776000"); from_chars refuses a sign for unsigned types,
+  // so negative texts fall through as floats.
+  if (!(v >= 0x1p63)) return std::nullopt;
   return ReadGoJsonInteger<std::uint64_t>(v);
 }
 

@@ -421,14 +421,13 @@ class Writer {
         return;
       case Node::Type::kFloat: {
         double f = v.AsFloat();
-        std::string s = std::isnan(f) ? ".nan" : std::isinf(f) ? (f > 0 ? ".inf" : "-.inf") : FormatGoFloat(f);
-        if (options_.floats_through_json) {
-          if (std::optional<std::int64_t> i = GoJsonRoundTripInt(f)) {
-            s = std::to_string(*i);
-          } else if (std::optional<std::uint64_t> u = GoJsonRoundTripUint(f)) {
-            s = std::to_string(*u);
-          }
-        }
+        std::optional<std::int64_t> i = options_.floats_through_json ? GoJsonRoundTripInt(f) : std::nullopt;
+        std::optional<std::uint64_t> u = options_.floats_through_json && !i ? GoJsonRoundTripUint(f) : std::nullopt;
+        std::string s = i                ? std::to_string(*i)
+                        : u              ? std::to_string(*u)
+                        : std::isnan(f)  ? ".nan"
+                        : std::isinf(f)  ? (f > 0 ? ".inf" : "-.inf")
+                                         : FormatGoFloat(f);
         Indicator(s, true);
         return;
       }
